@@ -1,0 +1,283 @@
+"""The write side of bookings: book, cancel, move. One transaction each.
+
+Capacity is checked by the database in the statement that takes the seats (a guarded
+UPDATE), never read-then-write; zero rows changed means full or not bookable, and a
+second read finds out which. The ledger row, its attendees and the change-feed row are
+written in the same transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from core import validation
+from core.availability import load_session
+from core.changes import record
+from core.config import get_settings, now_local, utc_now
+from core.db import Retry, reading, write
+from core.errors import (
+    BookingNotActive,
+    BookingNotFound,
+    DuplicateAttendee,
+    InvalidInput,
+    SessionFull,
+    SessionNotBookable,
+)
+from core.models import Attendee, Booking, Session
+from core.schema import booking_attendees as ba
+from core.schema import bookings as bk
+from core.schema import course_sessions as cs
+
+# Crockford-style alphabet without 0/O, 1/I/L, U: easy to read out on the phone.
+_REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_reference() -> str:
+    return "BK-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(6))
+
+
+def _bookable_now():
+    now = now_local()
+    return sa.or_(
+        cs.c.session_date > now.date(),
+        sa.and_(cs.c.session_date == now.date(), cs.c.start_time > now.time().replace(microsecond=0)),
+    )
+
+
+def _why_not_bookable(session: Session, seats: int) -> Exception:
+    if session.status == "cancelled":
+        return SessionNotBookable(session.label, "it has been cancelled")
+    if session.status == "completed" or session.starts_at <= now_local():
+        return SessionNotBookable(session.label, f"it started at {session.start_time:%H:%M} on {session.session_date:%d %b %Y}")
+    return SessionFull(session.remaining, session.label, seats)
+
+
+def take_seats(conn: Connection, session_id: uuid.UUID, seats: int) -> None:
+    """Take `seats` on a scheduled future session in one guarded UPDATE, or raise why not."""
+    taken = conn.execute(
+        sa.update(cs)
+        .where(
+            cs.c.id == session_id,
+            cs.c.status == "scheduled",
+            cs.c.current_bookings + seats <= cs.c.max_capacity,
+            _bookable_now(),
+        )
+        .values(current_bookings=cs.c.current_bookings + seats, updated_at=utc_now())
+    ).rowcount
+    if taken != 1:
+        raise _why_not_bookable(load_session(conn, session_id), seats)
+
+
+def release_seats(conn: Connection, session_id: uuid.UUID, seats: int) -> None:
+    conn.execute(
+        sa.update(cs)
+        .where(cs.c.id == session_id)
+        .values(current_bookings=cs.c.current_bookings - seats, updated_at=utc_now())
+    )
+
+
+def _check_not_booked_yet(conn: Connection, session: Session, people: list[Attendee], booking_id=None) -> None:
+    emails = [p.email for p in people if p.email]
+    if not emails:
+        return
+    stmt = (
+        sa.select(ba.c.email)
+        .join(bk, bk.c.id == ba.c.booking_id)
+        .where(ba.c.session_id == session.id, bk.c.status == "confirmed", ba.c.email.in_(emails))
+    )
+    if booking_id is not None:
+        stmt = stmt.where(bk.c.id != booking_id)
+    taken = conn.execute(stmt.limit(1)).scalar()
+    if taken:
+        raise DuplicateAttendee(taken, session.label)
+
+
+def _load_booking(conn: Connection, where) -> Booking | None:
+    row = conn.execute(sa.select(bk).where(where)).first()
+    if row is None:
+        return None
+    people = conn.execute(
+        sa.select(ba.c.name, ba.c.email).where(ba.c.booking_id == row.id).order_by(ba.c.seat_no)
+    ).all()
+    fields = {k: getattr(row, k) for k in Booking.__dataclass_fields__ if k != "attendees"}
+    return Booking(**fields, attendees=tuple(Attendee(p.name, p.email) for p in people))
+
+
+def _booking_where(value: object):
+    if isinstance(value, str) and value.strip().upper().startswith("BK-"):
+        return bk.c.reference == value.strip().upper()
+    return bk.c.id == validation.uuid_of(value, "booking_id", "booking")
+
+
+def book(
+    engine: Engine,
+    session_id: object,
+    *,
+    contact_name: str,
+    contact_email: str,
+    contact_phone: str | None = None,
+    company: str | None = None,
+    seats: int = 1,
+    attendees: list | None = None,
+    idempotency_key: str | None = None,
+    actor: str | None = None,
+) -> Booking:
+    """Book `seats` places (the whole group or nothing) and return the booking.
+
+    The same `idempotency_key` again returns the first booking instead of booking twice.
+    Raises InvalidInput, SessionNotFound, SessionFull (with `remaining`),
+    SessionNotBookable, DuplicateAttendee, Busy, DatabaseUnavailable.
+    """
+    sid = validation.uuid_of(session_id, "session_id", "session")
+    seats = validation.whole_number(seats, "seats", "Places", 1, get_settings().capacity_limit)
+    name = validation.text(contact_name, "contact_name", "Contact name", required=True)
+    mail = validation.email(contact_email)
+    phone = validation.phone(contact_phone)
+    firm = validation.text(company, "company", "Company", required=False)
+    people = validation.attendees(attendees, seats, name, mail)
+    key, who = validation.key(idempotency_key), validation.actor(actor)
+
+    def work(conn: Connection) -> Booking:
+        if key and (earlier := _load_booking(conn, bk.c.idempotency_key == key)):
+            return earlier
+        take_seats(conn, sid, seats)
+        _check_not_booked_yet(conn, load_session(conn, sid), people)
+        booking_id = uuid.uuid4()
+        conn.execute(
+            bk.insert().values(
+                id=booking_id, session_id=sid, reference=new_reference(), contact_name=name,
+                contact_email=mail, contact_phone=phone, company=firm, seats=seats,
+                status="confirmed", created_at=utc_now(), created_by=who, idempotency_key=key,
+            )
+        )
+        if people:
+            conn.execute(ba.insert(), [
+                dict(booking_id=booking_id, seat_no=n, session_id=sid, name=p.name, email=p.email)
+                for n, p in enumerate(people, start=1)
+            ])
+        record(conn, "booking.created", actor=who, session_id=sid, booking_id=booking_id,
+               details={"seats": seats, "contact": name})
+        return _load_booking(conn, bk.c.id == booking_id)
+
+    return write(engine, _retry_on_unique_clash(work))
+
+
+def _retry_on_unique_clash(work):
+    """A clash on the reference or on an idempotency key used at the same moment: run again.
+
+    (The next run finds the other booking by its key, or draws a new reference.)
+    """
+
+    def run(conn: Connection):
+        try:
+            return work(conn)
+        except sa.exc.IntegrityError as exc:
+            text = str(exc.orig).lower()
+            if "idempotency_key" in text or "reference" in text:
+                raise Retry() from exc
+            raise
+
+    return run
+
+
+def _active_booking(conn: Connection, booking_id: object) -> Booking:
+    booking = _load_booking(conn, _booking_where(booking_id))
+    if booking is None:
+        raise BookingNotFound(booking_id)
+    if booking.status not in ("confirmed", "rebook"):
+        raise BookingNotActive(booking.reference, booking.status)
+    return booking
+
+
+def _claim(conn: Connection, booking: Booking, **values) -> None:
+    """Change the booking only if nobody changed it since we read it (else run again)."""
+    claimed = conn.execute(
+        sa.update(bk)
+        .where(bk.c.id == booking.id, bk.c.status == booking.status, bk.c.session_id == booking.session_id)
+        .values(**values)
+    ).rowcount
+    if claimed != 1:
+        raise Retry()
+
+
+def cancel(engine: Engine, booking_id: object, *, actor: str | None = None) -> Booking:
+    """Cancel a booking (by id or BK- reference) and free its places.
+
+    Raises BookingNotFound, BookingNotActive (already cancelled), Busy.
+    """
+    who = validation.actor(actor)
+    _booking_where(booking_id)  # malformed ids fail before any write
+
+    def work(conn: Connection) -> Booking:
+        booking = _active_booking(conn, booking_id)
+        _claim(conn, booking, status="cancelled", cancelled_at=utc_now(), cancelled_by=who)
+        if booking.status == "confirmed":
+            release_seats(conn, booking.session_id, booking.seats)
+        record(conn, "booking.cancelled", actor=who, session_id=booking.session_id, booking_id=booking.id,
+               details={"seats": booking.seats, "reference": booking.reference})
+        return _load_booking(conn, bk.c.id == booking.id)
+
+    return write(engine, work)
+
+
+def move(engine: Engine, booking_id: object, to_session_id: object, *, actor: str | None = None) -> Booking:
+    """Move a booking with all its places to another session, atomically.
+
+    Either the booking is on the new session with its seats, or nothing changed.
+    Raises BookingNotFound, BookingNotActive, InvalidInput, SessionNotFound, SessionFull,
+    SessionNotBookable, DuplicateAttendee, Busy.
+    """
+    who = validation.actor(actor)
+    target = validation.uuid_of(to_session_id, "to_session_id", "session")
+    _booking_where(booking_id)
+
+    def work(conn: Connection) -> Booking:
+        booking = _active_booking(conn, booking_id)
+        source = booking.session_id
+        if source == target:
+            raise InvalidInput("to_session_id", f"Booking {booking.reference} is already on that session.")
+        _claim(conn, booking, session_id=target, status="confirmed")
+        # Rows locked in id order, so two moves in opposite directions cannot deadlock.
+        steps = [(target, lambda: take_seats(conn, target, booking.seats))]
+        if booking.status == "confirmed":
+            steps.append((source, lambda: release_seats(conn, source, booking.seats)))
+        for _, step in sorted(steps, key=lambda s: s[0]):
+            step()
+        _check_not_booked_yet(conn, load_session(conn, target), list(booking.attendees), booking.id)
+        conn.execute(sa.update(ba).where(ba.c.booking_id == booking.id).values(session_id=target))
+        record(conn, "booking.moved", actor=who, session_id=source, other_session_id=target,
+               booking_id=booking.id, details={"seats": booking.seats, "reference": booking.reference})
+        return _load_booking(conn, bk.c.id == booking.id)
+
+    return write(engine, work)
+
+
+def get_booking(engine: Engine, booking_id_or_reference: object) -> Booking:
+    where = _booking_where(booking_id_or_reference)
+    with reading(engine) as conn:
+        booking = _load_booking(conn, where)
+    if booking is None:
+        raise BookingNotFound(booking_id_or_reference)
+    return booking
+
+
+def list_bookings(engine: Engine, session_id: object, *, include_cancelled: bool = False) -> list[Booking]:
+    """Bookings of a session, oldest first, with their attendees."""
+    sid = validation.uuid_of(session_id, "session_id", "session")
+    stmt = sa.select(bk).where(bk.c.session_id == sid).order_by(bk.c.created_at, bk.c.reference)
+    if not include_cancelled:
+        stmt = stmt.where(bk.c.status != "cancelled")
+    with reading(engine) as conn:
+        rows = conn.execute(stmt).all()
+        people: dict[uuid.UUID, list[Attendee]] = {}
+        if rows:
+            for p in conn.execute(
+                sa.select(ba).where(ba.c.booking_id.in_([r.id for r in rows])).order_by(ba.c.seat_no)
+            ):
+                people.setdefault(p.booking_id, []).append(Attendee(p.name, p.email))
+    fields = [k for k in Booking.__dataclass_fields__ if k != "attendees"]
+    return [Booking(**{k: getattr(r, k) for k in fields}, attendees=tuple(people.get(r.id, ()))) for r in rows]

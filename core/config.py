@@ -1,0 +1,90 @@
+"""Settings from the environment, else `.streamlit/secrets.toml`, else defaults.
+
+DATABASE_URL        any SQLAlchemy URL; default duckdb:///data/availability.duckdb
+APP_TIMEZONE        IANA zone of the training sites; default Europe/London
+CAPACITY_LIMIT      most places a session may have; default 12
+LIVE_POLL_SECONDS   how often open pages ask for changes; default 2
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from core.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "duckdb:///data/availability.duckdb"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    timezone: ZoneInfo
+    capacity_limit: int
+    live_poll_seconds: float
+
+
+def _secrets() -> dict:
+    path = Path(os.environ.get("SECRETS_FILE", PROJECT_ROOT / ".streamlit" / "secrets.toml"))
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path.name} is not valid TOML: {exc}") from exc
+
+
+def _setting(name: str, secrets: dict, default: str) -> str:
+    value = os.environ.get(name)
+    if value is None:
+        value = secrets.get(name, secrets.get(name.lower()))
+    return default if value in (None, "") else str(value)
+
+
+def _number(name: str, raw: str, cast, low, high):
+    try:
+        value = cast(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}.") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {raw}.")
+    return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Read the settings once per process. Raises ConfigError naming the bad setting."""
+    secrets = _secrets()
+    tz_name = _setting("APP_TIMEZONE", secrets, "Europe/London")
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"APP_TIMEZONE {tz_name!r} is not a known time zone.") from None
+    return Settings(
+        database_url=_setting("DATABASE_URL", secrets, DEFAULT_DATABASE_URL),
+        timezone=tz,
+        capacity_limit=_number("CAPACITY_LIMIT", _setting("CAPACITY_LIMIT", secrets, "12"), int, 1, 1000),
+        live_poll_seconds=_number(
+            "LIVE_POLL_SECONDS", _setting("LIVE_POLL_SECONDS", secrets, "2"), float, 0.2, 600
+        ),
+    )
+
+
+def now_local() -> dt.datetime:
+    """The wall-clock time at the training sites, naive (no UTC round trip)."""
+    return dt.datetime.now(get_settings().timezone).replace(tzinfo=None)
+
+
+def today() -> dt.date:
+    return now_local().date()
+
+
+def utc_now() -> dt.datetime:
+    """Timestamps of records (created_at, ...) are stored as naive UTC."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)

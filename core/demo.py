@@ -1,0 +1,119 @@
+"""Realistic demo data: a schedule around today with bookings, deterministic per seed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from core.booking import new_reference
+from core.changes import record
+from core.config import get_settings, today
+from core.db import write
+from core.schema import booking_attendees, bookings, course_sessions
+
+# course, typical day times, how often it runs
+COURSES = [
+    ("Emergency First Aid at Work", [("09:00", "16:00")], 3),
+    ("First Aid at Work", [("09:00", "16:30")], 3),
+    ("Paediatric First Aid", [("09:30", "16:30")], 2),
+    ("CPR and AED", [("09:30", "12:30"), ("13:30", "16:30")], 2),
+]
+FIRST = ["Olivia", "Amelia", "Isla", "Ava", "Mia", "Oliver", "George", "Noah", "Arthur", "Leo", "Harry",
+         "Aisha", "Priya", "Mohammed", "Zoë", "Siobhan", "Łukasz", "Niamh", "Rhys", "Callum", "Chloe", "Tom"]
+LAST = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Davies", "Evans", "Patel", "Khan",
+        "O'Brien", "Hughes", "Wright", "Walker", "Robinson", "Thompson", "Nowak", "Murphy", "Clarke"]
+COMPANIES = ["Northgate Care Homes", "Little Acorns Nursery", "Brightwater Logistics", "Harbour Leisure Centre",
+             "St Mary's Primary School", "Kestrel Construction", "City Dental Practice", None, None]
+
+
+def _at(text: str) -> dt.time:
+    return dt.time.fromisoformat(text)
+
+
+def _draw_sessions(rng: random.Random, first: dt.date, last: dt.date, limit: int, now: dt.datetime) -> list[dict]:
+    rows, day = [], first
+    while day <= last:
+        if day.weekday() < 5:
+            for location in ("Location A", "Location B"):
+                for course, slots, weight in rng.sample(COURSES, k=len(COURSES)):
+                    if rng.random() > weight / 8:
+                        continue
+                    start, end = rng.choice(slots)
+                    if any(r["session_date"] == day and r["location"] == location and r["start_time"] == _at(start)
+                           for r in rows):
+                        continue
+                    status = "completed" if dt.datetime.combine(day, _at(start)) < now else "scheduled"
+                    if status == "scheduled" and rng.random() < 0.03:
+                        status = "cancelled"
+                    rows.append(dict(
+                        id=uuid.UUID(int=rng.getrandbits(128), version=4), course_type=course, session_date=day,
+                        start_time=_at(start), end_time=_at(end), location=location,
+                        max_capacity=limit if rng.random() > 0.1 else max(limit - 4, 1),
+                        current_bookings=0, status=status,
+                        instructor_notes=rng.choice([None, None, "Bring manikins and AED trainers.",
+                                                     "Room 2, ground floor. Parking at the back.",
+                                                     "Group from one employer; invoice the company."]),
+                        created_at=dt.datetime.combine(first - dt.timedelta(days=30), dt.time(9)),
+                        updated_at=dt.datetime.combine(first - dt.timedelta(days=30), dt.time(9)),
+                    ))
+        day += dt.timedelta(days=1)
+    return rows
+
+
+def _draw_bookings(rng: random.Random, sessions: list[dict], now: dt.datetime) -> tuple[list[dict], list[dict]]:
+    people, seats_rows = [], []
+    for s in sessions:
+        if s["status"] == "cancelled":
+            continue
+        # some empty, many part-filled, some almost full, some full
+        target = min(s["max_capacity"], max(0, round(s["max_capacity"] * rng.choice(
+            [0, 0.25, 0.5, 0.6, 0.75, 0.85, 0.92, 1, 1, 1.2]))))
+        start = dt.datetime.combine(s["session_date"], s["start_time"])
+        while s["current_bookings"] < target:
+            group = min(rng.choice([1, 1, 1, 2, 2, 3, 4, 6]), target - s["current_bookings"])
+            made = start - dt.timedelta(days=rng.randint(1, 50), hours=rng.randint(0, 8))
+            made = min(made, now - dt.timedelta(hours=1))
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            company = rng.choice(COMPANIES)
+            booking_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+            people.append(dict(
+                id=booking_id, session_id=s["id"], reference=new_reference(), contact_name=f"{first} {last}",
+                contact_email=f"{first}.{last}".lower().replace("'", "").replace("ł", "l").replace("ë", "e")
+                + f"{rng.randint(1, 99)}@example.co.uk",
+                contact_phone=f"07{rng.randint(100, 999)} {rng.randint(100000, 999999)}", company=company,
+                seats=group, status="confirmed", created_at=made, created_by="demo", idempotency_key=None,
+            ))
+            for n in range(1, group + 1):
+                name = f"{first} {last}" if n == 1 else f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+                seats_rows.append(dict(booking_id=booking_id, seat_no=n, session_id=s["id"], name=name, email=None))
+            s["current_bookings"] += group
+    return people, seats_rows
+
+
+def seed_demo(engine: Engine, *, seed: int = 7, weeks_back: int = 8, weeks_ahead: int = 12) -> int:
+    """Fill the schedule from `weeks_back` before today to `weeks_ahead` after; return sessions made."""
+    rng = random.Random(seed)
+    now = dt.datetime.combine(today(), dt.datetime.now(get_settings().timezone).time())
+    first = today() - dt.timedelta(weeks=weeks_back)
+    last = today() + dt.timedelta(weeks=weeks_ahead)
+    sessions = _draw_sessions(rng, first, last, get_settings().capacity_limit, now)
+    people, seats_rows = _draw_bookings(rng, sessions, now)
+
+    def work(conn) -> int:
+        conn.execute(course_sessions.insert(), sessions)
+        if people:
+            conn.execute(bookings.insert(), people)
+            conn.execute(booking_attendees.insert(), seats_rows)
+        record(conn, "demo.seeded", actor="demo", details={"sessions": len(sessions), "bookings": len(people)})
+        return len(sessions)
+
+    return write(engine, work)
+
+
+def count_sessions(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(course_sessions)).scalar_one()

@@ -1,0 +1,112 @@
+"""Errors the core raises, each with a message a member of staff can act on.
+
+The pages show `str(exc)`; `exc.field` names the form field the error concerns (or None).
+"""
+
+from __future__ import annotations
+
+
+class BookingError(Exception):
+    """Base of every error the core raises on purpose."""
+
+    field: str | None = None
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if field is not None:
+            self.field = field
+
+
+class InvalidInput(BookingError):
+    def __init__(self, field: str, reason: str):
+        super().__init__(reason, field=field)
+        self.reason = reason
+
+
+class SessionNotFound(BookingError):
+    field = "session_id"
+
+    def __init__(self, session_id: object):
+        super().__init__(
+            f"No course session with id {session_id!s:.40}: it may have been deleted, "
+            "or the link is wrong. Reload the calendar and pick the session again."
+        )
+        self.session_id = session_id
+
+
+class BookingNotFound(BookingError):
+    field = "booking_id"
+
+    def __init__(self, booking_id: object):
+        super().__init__(
+            f"No booking {booking_id!s:.40}. Check the reference (it looks like BK-7F3K2Q)."
+        )
+
+
+class SessionFull(BookingError):
+    field = "seats"
+
+    def __init__(self, remaining: int, label: str, wanted: int):
+        if remaining <= 0:
+            text = f"{label} is full: no places left."
+        else:
+            places = "place" if remaining == 1 else "places"
+            text = f"Only {remaining} {places} left on {label}; you asked for {wanted}."
+        super().__init__(text)
+        self.remaining = remaining
+        self.wanted = wanted
+
+
+class SessionNotBookable(BookingError):
+    field = "session_id"
+
+    def __init__(self, label: str, why: str):
+        super().__init__(f"{label} cannot be booked: {why}.")
+        self.why = why
+
+
+class DuplicateAttendee(BookingError):
+    field = "attendees"
+
+    def __init__(self, email: str, label: str):
+        super().__init__(f"{email} is already booked on {label}.")
+        self.email = email
+
+
+class BookingNotActive(BookingError):
+    field = "booking_id"
+
+    def __init__(self, reference: str, status: str):
+        super().__init__(f"Booking {reference} is {status}; only a live booking can be changed.")
+        self.status = status
+
+
+class CapacityBelowBooked(BookingError):
+    field = "max_capacity"
+
+    def __init__(self, booked: int, wanted: int, not_fitting: list[str]):
+        who = "; ".join(not_fitting)
+        super().__init__(
+            f"Capacity cannot go below the {booked} places already booked (asked for {wanted}). "
+            f"Move or cancel these bookings first: {who}."
+        )
+        self.booked = booked
+        self.not_fitting = not_fitting
+
+
+class Busy(BookingError):
+    def __init__(self):
+        super().__init__(
+            "The system is busy with other bookings right now: nothing was saved. "
+            "Please try again in a moment."
+        )
+
+
+class DatabaseUnavailable(BookingError):
+    def __init__(self, where: str, why: str):
+        super().__init__(f"Cannot reach the database {where} (setting DATABASE_URL): {why}")
+
+
+class ConfigError(BookingError):
+    pass

@@ -1,0 +1,112 @@
+"""Plain value objects returned by the core. Immutable, no database handles inside."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+
+LOCATIONS: tuple[str, ...] = ("Location A", "Location B")
+SESSION_STATUSES: tuple[str, ...] = ("scheduled", "cancelled", "completed")
+BOOKING_STATUSES: tuple[str, ...] = ("confirmed", "cancelled", "rebook")
+AVAILABILITY_STATES: tuple[str, ...] = ("available", "almost_full", "full")
+ALMOST_FULL_AT = 3  # this many places left or fewer (but not none) is "almost full"
+
+
+def availability_state(remaining: int) -> str:
+    """`full` with no place left, `almost_full` with 1 to 3, else `available`."""
+    if remaining <= 0:
+        return "full"
+    if remaining <= ALMOST_FULL_AT:
+        return "almost_full"
+    return "available"
+
+
+@dataclass(frozen=True)
+class CourseType:
+    name: str
+    short_code: str
+    colour: str
+    sort_order: int = 0
+
+
+@dataclass(frozen=True)
+class Session:
+    """One scheduled course session with its live availability."""
+
+    id: uuid.UUID
+    course_type: str
+    short_code: str
+    colour: str
+    session_date: dt.date
+    start_time: dt.time
+    end_time: dt.time
+    location: str
+    max_capacity: int
+    current_bookings: int
+    status: str
+    instructor_notes: str | None = None
+
+    @property
+    def remaining(self) -> int:
+        return max(self.max_capacity - self.current_bookings, 0)
+
+    @property
+    def state(self) -> str:
+        """available / almost_full / full; `cancelled` or `completed` when not scheduled."""
+        if self.status != "scheduled":
+            return self.status
+        return availability_state(self.remaining)
+
+    @property
+    def starts_at(self) -> dt.datetime:
+        """Local wall-clock start (naive, in the sites' time zone)."""
+        return dt.datetime.combine(self.session_date, self.start_time)
+
+    @property
+    def ends_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.session_date, self.end_time)
+
+    @property
+    def label(self) -> str:
+        """How staff name a session: 'First Aid at Work, Tue 3 Dec, Location A'."""
+        day = f"{self.session_date:%a} {self.session_date.day} {self.session_date:%b}"
+        return f"{self.course_type}, {day}, {self.location}"
+
+
+@dataclass(frozen=True)
+class Attendee:
+    name: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Booking:
+    id: uuid.UUID
+    reference: str
+    session_id: uuid.UUID
+    seats: int
+    status: str
+    contact_name: str
+    contact_email: str
+    contact_phone: str | None
+    company: str | None
+    created_at: dt.datetime
+    created_by: str | None
+    cancelled_at: dt.datetime | None = None
+    idempotency_key: str | None = None
+    attendees: tuple[Attendee, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One row of the change feed (also the audit trail)."""
+
+    version: int
+    occurred_at: dt.datetime
+    actor: str | None
+    action: str
+    session_id: uuid.UUID | None
+    other_session_id: uuid.UUID | None
+    booking_id: uuid.UUID | None
+    details: dict

@@ -1,0 +1,100 @@
+"""The tables as the core queries them (SQLAlchemy Core).
+
+The DDL itself (checks, indexes, foreign keys) is in migrations/versions/, which create
+and evolve these tables; the constraints there are repeated here only where a query or
+a reader of this file needs them. Foreign keys exist on PostgreSQL only: DuckDB turns an
+UPDATE of a table that a foreign key references into delete + insert and then refuses
+it, so there the core keeps referential integrity itself (every write goes through it).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+course_types = sa.Table(
+    "course_types",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("short_code", sa.String(12), nullable=False, unique=True),
+    sa.Column("colour", sa.String(7), nullable=False),
+    sa.Column("sort_order", sa.Integer, nullable=False, server_default="0"),
+)
+
+course_sessions = sa.Table(
+    "course_sessions",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("course_type", sa.String(100), nullable=False),
+    sa.Column("session_date", sa.Date, nullable=False),
+    sa.Column("start_time", sa.Time, nullable=False),
+    sa.Column("end_time", sa.Time, nullable=False),
+    sa.Column("location", sa.String(50), nullable=False),
+    sa.Column("max_capacity", sa.Integer, nullable=False, server_default="12"),
+    sa.Column("current_bookings", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("instructor_notes", sa.Text),
+    sa.Column("status", sa.String(20), nullable=False, server_default="scheduled"),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+bookings = sa.Table(
+    "bookings",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("session_id", sa.Uuid, nullable=False),
+    sa.Column("reference", sa.String(12), nullable=False, unique=True),
+    sa.Column("contact_name", sa.String(200), nullable=False),
+    sa.Column("contact_email", sa.String(254), nullable=False),
+    sa.Column("contact_phone", sa.String(40)),
+    sa.Column("company", sa.String(200)),
+    sa.Column("seats", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False, server_default="confirmed"),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("created_by", sa.String(200)),
+    sa.Column("cancelled_at", sa.DateTime),
+    sa.Column("cancelled_by", sa.String(200)),
+    sa.Column("idempotency_key", sa.String(100), unique=True),
+)
+
+booking_attendees = sa.Table(
+    "booking_attendees",
+    metadata,
+    sa.Column("booking_id", sa.Uuid, primary_key=True),
+    sa.Column("seat_no", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.Uuid, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(254)),
+)
+
+# The change feed, and the audit trail: one row per write, in the write's transaction.
+changes = sa.Table(
+    "changes",
+    metadata,
+    sa.Column("version", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("occurred_at", sa.DateTime, nullable=False),
+    sa.Column("actor", sa.String(200)),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("session_id", sa.Uuid),
+    sa.Column("other_session_id", sa.Uuid),
+    sa.Column("booking_id", sa.Uuid),
+    sa.Column("details", sa.Text, nullable=False, server_default="{}"),
+)
+
+# One row. Writers bump it last, just before commit, so versions become visible in order:
+# a reader that has seen version N has seen every change up to N.
+change_counter = sa.Table(
+    "change_counter",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)
