@@ -1,0 +1,69 @@
+"""Home: today and the next 7 days at a glance, with links into the calendar."""
+
+import datetime as dt
+
+import streamlit as st
+
+from core.config import today
+from ui import data, live, page
+from ui.events import places_text, times_text
+from ui.filters import Filters
+
+DAYS = 7
+
+page.setup("Today", ":material/medical_services:")
+st.title("First aid courses: the week ahead")
+
+
+def calendar_link(label: str, icon: str, **query: str) -> None:
+    st.page_link("pages/1_Calendar.py", label=label, icon=icon, query_params=query)
+
+
+@st.fragment(run_every=data.poll_seconds())
+def week_at_a_glance() -> None:
+    status = live.poll()
+    if page.waiting_for_database(status):
+        return
+    live.show_status(status)
+    first, last = today(), today() + dt.timedelta(days=DAYS)
+    sessions = live.keep_last("home", (first, last, status.version),
+                              lambda: data.sessions(first, last, Filters(), status.version))
+    scheduled = [s for s in sessions if s.status == "scheduled"]
+    full = sum(s.state == "full" for s in scheduled)
+    almost = sum(s.state == "almost_full" for s in scheduled)
+    span = {"from": first.isoformat(), "to": last.isoformat()}
+
+    cols = st.columns(4)
+    cols[0].metric("Sessions", len(scheduled))
+    cols[1].metric("Places left", sum(s.remaining for s in scheduled))
+    cols[2].metric("Full", full)
+    cols[3].metric("Almost full (3 or fewer)", almost)
+    links = st.columns(4)
+    with links[0]:
+        calendar_link(f"All {len(scheduled)} sessions", ":material/calendar_month:", **span)
+    with links[1]:
+        calendar_link("With places left", ":material/event_available:", **span, status="available,almost_full")
+    with links[2]:
+        calendar_link(f"{full} full", ":material/event_busy:", **span, status="full")
+    with links[3]:
+        calendar_link(f"{almost} almost full", ":material/hourglass_bottom:", **span, status="almost_full")
+
+    if not sessions:
+        st.info("No sessions are scheduled today or in the next 7 days.", icon=":material/event_note:")
+        return
+    rows = [
+        {
+            "Day": f"{s.session_date:%a %-d %b}",
+            "Time": times_text(s),
+            "Course": f"{s.course_type} ({s.short_code})",
+            "Location": s.location,
+            "Booked": f"{s.current_bookings} / {s.max_capacity}",
+            "Places left": places_text(s, long=True) if s.status == "scheduled" else s.status.upper(),
+        }
+        for s in sessions
+    ]
+    st.dataframe(rows, hide_index=True, width="stretch", key="home_table",
+                 height=min(38 + 35 * len(rows), 640))
+
+
+week_at_a_glance()

@@ -1,0 +1,45 @@
+"""Calendar: every session with its live remaining places; click one to see and book it."""
+
+import datetime as dt
+
+import streamlit as st
+
+from core.config import today
+from ui import data, live, page
+from ui.calendar_view import render_calendar
+from ui.daylist import day_list
+from ui.detail import session_dialog
+from ui.filters import compact_view, sidebar_filters
+from ui.legend import render_legend
+from ui.summary import counts_line
+
+page.setup("Calendar", ":material/calendar_month:")
+types = page.course_types()
+filters = sidebar_filters(types, with_view=True)
+st.title("Course calendar")
+
+
+@st.fragment(run_every=data.poll_seconds())
+def live_calendar() -> None:
+    status = live.poll()
+    if page.waiting_for_database(status):
+        return
+    live.show_status(status)
+    counts = st.container()
+    if compact_view(filters):
+        start, end = filters.clip(today(), today() + dt.timedelta(days=13))
+        sessions = live.keep_last("calendar_list", (start, end, filters, status.version),
+                                  lambda: data.sessions(start, end, filters, status.version))
+        with counts:
+            counts_line(sessions, f"{start:%-d %b} to {end:%-d %b}")
+        clicked = day_list(sessions, "cal")
+    else:
+        sessions, clicked = render_calendar(filters, status)
+        with counts:
+            counts_line(sessions, "In view")
+    render_legend(types, show_cancelled=filters.show_cancelled)
+    if clicked:
+        session_dialog(clicked)
+
+
+live_calendar()

@@ -1,0 +1,1 @@
+"""Streamlit helpers shared by the pages (no SQL, no business rules: those are in core)."""

@@ -1,0 +1,284 @@
+"""Staff booking form, the "it filled up meanwhile" path, and cancel / move of bookings.
+
+Writes happen in button callbacks (they run before the script, so each error can be
+shown next to the field it concerns on the very run that follows). Double clicks and
+resubmits cannot book twice: every form instance has an idempotency key kept in
+session_state; after a success a new key is made, and a resubmit of the very same
+details still carries the old key, so the core returns the first booking.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+
+import streamlit as st
+
+from core import availability
+from core import booking as core_booking
+from core.config import now_local
+from core.errors import BookingError, SessionFull
+from core.models import Session
+from ui import data
+from ui import keys as K
+from ui.events import places_text, times_text
+
+FIELDS = ("contact_name", "contact_email", "contact_phone", "company", "seats", "attendees")
+EMPTY = {"contact_name": "", "contact_email": "", "contact_phone": "", "company": "", "seats": 1, "attendees": ""}
+FORM_LEVEL = "_form"
+
+
+def actor() -> str | None:
+    return (st.session_state.get(K.ACTOR) or "").strip() or None
+
+
+def _new_key() -> str:
+    return uuid.uuid4().hex
+
+
+def _fingerprint(session_id: object, request: dict) -> str:
+    raw = json.dumps([str(session_id), request], sort_keys=True, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _request(session_id: object) -> dict:
+    values = {f: st.session_state.get(K.form_field(session_id, f), EMPTY[f]) for f in FIELDS}
+    values["seats"] = int(values["seats"] or 0)
+    return values
+
+
+def _attendee_list(text: str) -> list[str] | None:
+    names = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return names or None
+
+
+def _idempotency_key(session_id: object, request: dict) -> str:
+    """This form instance's key; the previous one for an exact resubmit of a success."""
+    state = st.session_state.setdefault(K.form_idempotency(session_id), {"key": _new_key(), "last": None})
+    last = state["last"]
+    if last and last[0] == _fingerprint(session_id, request):
+        return last[1]
+    return state["key"]
+
+
+def _book(session_id: object, request: dict, key: str):
+    return core_booking.book(
+        data.engine(), session_id,
+        contact_name=request["contact_name"], contact_email=request["contact_email"],
+        contact_phone=request["contact_phone"] or None, company=request["company"] or None,
+        seats=request["seats"], attendees=_attendee_list(request["attendees"]),
+        idempotency_key=key, actor=actor(),
+    )
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, BookingError):
+        return str(exc)
+    return f"Nothing was saved: the database could not be reached ({type(exc).__name__}). Try again in a moment."
+
+
+def _submit(session_id: str) -> None:
+    """Callback of the Confirm button: book, or record why not (by field)."""
+    request = _request(session_id)
+    key = _idempotency_key(session_id, request)
+    st.session_state[K.form_full(session_id)] = None
+    try:
+        made = _book(session_id, request, key)
+    except SessionFull as exc:
+        st.session_state[K.form_errors(session_id)] = {"seats": str(exc)}
+        st.session_state[K.form_full(session_id)] = {"request": request, "remaining": exc.remaining,
+                                                     "message": str(exc), "attempt": _new_key()}
+        return
+    except Exception as exc:  # every core error is shown as its message, by its field
+        field = getattr(exc, "field", None)
+        st.session_state[K.form_errors(session_id)] = {field if field in FIELDS else FORM_LEVEL: _error_text(exc)}
+        return
+    _succeeded(session_id, request, key, made, session_id)
+
+
+def _succeeded(form_id: str, request: dict, key: str, made, where: object) -> None:
+    state = st.session_state.setdefault(K.form_idempotency(form_id), {"key": key, "last": None})
+    state["last"] = (_fingerprint(form_id, request), key)
+    state["key"] = _new_key()
+    st.session_state[K.form_errors(form_id)] = {}
+    st.session_state[K.form_full(form_id)] = None
+    st.session_state[K.form_result(form_id)] = {
+        "reference": made.reference, "seats": made.seats, "contact": made.contact_name,
+        "session_id": str(made.session_id), "elsewhere": str(made.session_id) != str(where),
+    }
+    for field in FIELDS:
+        st.session_state[K.form_field(form_id, field)] = EMPTY[field]
+
+
+def _book_alternative(form_id: str, other_id: str) -> None:
+    """One click: the refused request, booked on another session instead."""
+    full = st.session_state.get(K.form_full(form_id)) or {}
+    request = full.get("request")
+    if not request:
+        return
+    key = f"{full['attempt']}-{other_id}"  # a double click on the same button books once
+    try:
+        made = _book(other_id, request, key)
+    except Exception as exc:
+        st.session_state[K.form_errors(form_id)] = {FORM_LEVEL: _error_text(exc)}
+        return
+    _succeeded(form_id, request, key, made, form_id)
+
+
+def _field_error(errors: dict, field: str) -> None:
+    if errors.get(field):
+        st.error(errors[field], icon=":material/error:")
+
+
+def session_line(s: Session) -> str:
+    """'First Aid at Work, Tue 3 Dec, Location A, 09:00–16:30 (5 left)'."""
+    return f"{s.label}, {times_text(s)} ({places_text(s)})"
+
+
+def _show_result(session_id: object, version: int) -> None:
+    result = st.session_state.get(K.form_result(session_id))
+    if not result:
+        return
+    places = f"{result['seats']} place{'s' if result['seats'] != 1 else ''}"
+    where = ""
+    if result["elsewhere"]:
+        try:
+            where = f" on {data.session(result['session_id'], version).label}"
+        except Exception:
+            where = " on the other session"
+    st.success(f"Booked {places}{where} for {result['contact']}. Reference: **{result['reference']}**",
+               icon=":material/check_circle:")
+
+
+def _show_alternatives(session: Session, version: int) -> None:
+    full = st.session_state.get(K.form_full(session.id))
+    if not full:
+        return
+    seats = full["request"]["seats"]
+    st.error(full["message"], icon=":material/event_busy:")
+    try:
+        others = data.alternatives(session.id, seats, version)
+    except Exception as exc:
+        st.warning(f"Could not look for other sessions: {exc}")
+        return
+    if not others:
+        st.info(f"No other {session.course_type} session has {seats} place{'s' if seats != 1 else ''} free "
+                "in the next three months.")
+        return
+    st.markdown(f"**Book {seats} place{'s' if seats != 1 else ''} on another {session.course_type} session instead:**")
+    for other in others:
+        st.button(f"Book here: {session_line(other)}", key=K.alternative_button(session.id, other.id),
+                  on_click=_book_alternative, args=(str(session.id), str(other.id)),
+                  icon=":material/event_available:", width="stretch")
+
+
+def booking_form(session: Session, version: int) -> None:
+    """The booking form for `session`, with its result or its errors."""
+    sid = str(session.id)
+    _show_result(sid, version)
+    _show_alternatives(session, version)
+    if session.state not in ("available", "almost_full") or session.starts_at <= now_local():
+        if not st.session_state.get(K.form_full(sid)):
+            st.info(_not_bookable_text(session), icon=":material/block:")
+        return
+    errors = st.session_state.get(K.form_errors(sid)) or {}
+    for field in FIELDS:
+        st.session_state.setdefault(K.form_field(sid, field), EMPTY[field])
+    top = max(session.remaining, 1, int(st.session_state[K.form_field(sid, "seats")] or 1))
+    with st.form(K.form(sid), border=True, enter_to_submit=False):
+        st.markdown(f"**Book places** · {places_text(session, long=True)}")
+        _field_error(errors, FORM_LEVEL)
+        _field_error(errors, "session_id")
+        left, right = st.columns(2)
+        with left:
+            st.text_input("Contact name *", key=K.form_field(sid, "contact_name"), max_chars=200)
+            _field_error(errors, "contact_name")
+            st.text_input("Phone", key=K.form_field(sid, "contact_phone"), max_chars=40)
+            _field_error(errors, "contact_phone")
+        with right:
+            st.text_input("E-mail *", key=K.form_field(sid, "contact_email"), max_chars=254)
+            _field_error(errors, "contact_email")
+            st.text_input("Company", key=K.form_field(sid, "company"), max_chars=200)
+            _field_error(errors, "company")
+        st.number_input(f"Places * (1 to {session.remaining})", min_value=1, max_value=top, step=1,
+                        key=K.form_field(sid, "seats"))
+        _field_error(errors, "seats")
+        st.text_area("Attendee names (optional, one a line)", key=K.form_field(sid, "attendees"), height=90)
+        _field_error(errors, "attendees")
+        st.form_submit_button("Confirm booking", type="primary", on_click=_submit, args=(sid,),
+                              icon=":material/how_to_reg:")
+
+
+def _not_bookable_text(session: Session) -> str:
+    if session.state == "full":
+        return "This session is FULL: no places left. Use another session of the same course."
+    if session.state == "cancelled":
+        return "This session has been cancelled and cannot be booked."
+    return "This session has started or is over, so it cannot be booked any more."
+
+
+# --- existing bookings: cancel and move ------------------------------------------------
+
+
+def _cancel(session_id: str, booking_id: str, reference: str) -> None:
+    try:
+        core_booking.cancel(data.engine(), booking_id, actor=actor())
+    except Exception as exc:
+        st.session_state[K.booking_feedback(session_id)] = ("error", f"{reference}: {_error_text(exc)}")
+    else:
+        st.session_state[K.booking_feedback(session_id)] = ("success", f"Booking {reference} cancelled; its places are free again.")
+
+
+def _move(session_id: str, booking_id: str, reference: str) -> None:
+    target = st.session_state.get(K.booking_action(booking_id, "move_to"))
+    if not target:
+        st.session_state[K.booking_feedback(session_id)] = ("error", f"{reference}: choose a session to move to.")
+        return
+    try:
+        moved = core_booking.move(data.engine(), booking_id, target, actor=actor())
+    except Exception as exc:
+        st.session_state[K.booking_feedback(session_id)] = ("error", f"{reference}: {_error_text(exc)}")
+    else:
+        try:
+            label = availability.get_session(data.engine(), moved.session_id).label
+        except Exception:
+            label = "the new session"
+        st.session_state[K.booking_feedback(session_id)] = ("success", f"Booking {reference} moved to {label}.")
+
+
+def bookings_list(session: Session, version: int) -> None:
+    """The bookings on a session (reference, name, seats), each with cancel and move."""
+    sid = str(session.id)
+    feedback = st.session_state.pop(K.booking_feedback(sid), None)
+    if feedback:
+        (st.success if feedback[0] == "success" else st.error)(feedback[1])
+    rows = data.bookings(sid, version)
+    live = [b for b in rows if b.status != "cancelled"]
+    if not live:
+        st.caption("No bookings on this session yet.")
+        return
+    for b in live:
+        people = ", ".join(a.name for a in b.attendees) or "names not given yet"
+        status = "" if b.status == "confirmed" else f" · **{b.status.upper()}**"
+        title = f"{b.reference} · {b.contact_name} · {b.seats} place{'s' if b.seats != 1 else ''}{status}"
+        with st.expander(title):
+            st.markdown(f"{b.company or 'No company'} · {b.contact_email} · {b.contact_phone or 'no phone'}  \n"
+                        f"Attendees: {people}")
+            cancel_col, move_col = st.columns(2)
+            with cancel_col:
+                sure = st.checkbox("Yes, cancel this booking", key=K.booking_action(b.id, "sure"))
+                st.button("Cancel booking", key=K.booking_action(b.id, "cancel"), disabled=not sure,
+                          on_click=_cancel, args=(sid, str(b.id), b.reference), icon=":material/cancel:")
+            with move_col:
+                try:
+                    targets = data.alternatives(sid, b.seats, version, limit=10)
+                except Exception:
+                    targets = []
+                options = [str(t.id) for t in targets]
+                labels = {str(t.id): session_line(t) for t in targets}
+                st.selectbox("Move to", options, key=K.booking_action(b.id, "move_to"), index=None,
+                             format_func=labels.get, placeholder="Another session of this course",
+                             disabled=not options)
+                st.button("Move booking", key=K.booking_action(b.id, "move"), disabled=not options,
+                          on_click=_move, args=(sid, str(b.id), b.reference), icon=":material/move_up:")

@@ -1,0 +1,116 @@
+"""Cached engine and cached reads. Reads are keyed by what they depend on: the database,
+the date range, the filters and the change version; writes are never cached.
+
+No SQL here either: everything goes through `core`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from core import availability, booking, catalog, changes
+from core.config import get_settings
+from core.db import get_engine
+from core.models import Booking, CourseType, Session
+
+# Reads are cheap to redo and a page only ever needs the newest few: keep memory flat
+# over a day of polling by bounding every cache.
+_MAX_ENTRIES = 48
+
+
+def database_url() -> str:
+    return get_settings().database_url
+
+
+@st.cache_resource(show_spinner=False)
+def _engine_for(url: str) -> Engine:
+    return get_engine(url)
+
+
+def engine() -> Engine:
+    """The one Engine of this process for the configured DATABASE_URL."""
+    return _engine_for(database_url())
+
+
+def poll_seconds() -> float:
+    return get_settings().live_poll_seconds
+
+
+def latest_version() -> int:
+    """One-row read; raises when the database cannot be reached."""
+    return changes.latest_version(engine())
+
+
+@st.cache_data(max_entries=_MAX_ENTRIES, show_spinner=False)
+def _course_types(url: str, version: int) -> list[CourseType]:
+    return catalog.list_course_types(_engine_for(url))
+
+
+def course_types(version: int) -> list[CourseType]:
+    return _course_types(database_url(), version)
+
+
+@st.cache_data(max_entries=_MAX_ENTRIES, show_spinner=False)
+def _sessions(
+    url: str,
+    start: dt.date,
+    end: dt.date,
+    courses: tuple[str, ...],
+    locations: tuple[str, ...],
+    states: tuple[str, ...],
+    include_cancelled: bool,
+    version: int,
+) -> list[Session]:
+    return availability.find_sessions(
+        _engine_for(url), start, end,
+        course_types=courses or None, locations=locations or None,
+        availability=states or None, include_cancelled=include_cancelled,
+    )
+
+
+def sessions(start: dt.date, end: dt.date, filters, version: int) -> list[Session]:
+    """Sessions in [start, end] matching `filters` (a ui.filters.Filters) at `version`."""
+    if end < start:
+        return []
+    return _sessions(
+        database_url(), start, end, filters.course_types, filters.locations,
+        filters.states, filters.show_cancelled, version,
+    )
+
+
+@st.cache_data(max_entries=_MAX_ENTRIES, show_spinner=False)
+def _session(url: str, session_id: str, version: int) -> Session:
+    return availability.get_session(_engine_for(url), session_id)
+
+
+def session(session_id: object, version: int) -> Session:
+    return _session(database_url(), str(session_id), version)
+
+
+@st.cache_data(max_entries=_MAX_ENTRIES, show_spinner=False)
+def _bookings(url: str, session_id: str, version: int) -> list[Booking]:
+    return booking.list_bookings(_engine_for(url), session_id)
+
+
+def bookings(session_id: object, version: int) -> list[Booking]:
+    return _bookings(database_url(), str(session_id), version)
+
+
+@st.cache_data(max_entries=_MAX_ENTRIES, show_spinner=False)
+def _alternatives(url: str, session_id: str, seats: int, limit: int, version: int) -> list[Session]:
+    return availability.alternatives(_engine_for(url), session_id, seats=seats, limit=limit)
+
+
+def alternatives(session_id: object, seats: int, version: int, limit: int = 5) -> list[Session]:
+    return _alternatives(database_url(), str(session_id), max(int(seats), 1), limit, version)
+
+
+def as_uuid(value: object) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError):
+        return None

@@ -1,0 +1,80 @@
+"""A session's detail, opened as a dialog from the calendar, the day list or the Book page:
+course, date, times, location, instructor notes, booked / capacity / remaining (live),
+the booking form, and the bookings on it with cancel and move.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.models import Session
+from ui import data, live
+from ui import keys as K
+from ui.booking import bookings_list, booking_form
+from ui.events import STATE_TEXT, places_text, times_text
+
+
+def _facts(s: Session) -> None:
+    st.markdown(
+        f"#### {s.course_type} ({s.short_code})\n"
+        f"**{s.session_date:%A %-d %B %Y}** · {times_text(s)} · **{s.location}**"
+    )
+    if s.instructor_notes:
+        st.markdown(f"Instructor notes: _{s.instructor_notes}_")
+
+
+def _counts(s: Session) -> None:
+    booked, capacity, left = st.columns(3)
+    booked.metric("Booked", s.current_bookings)
+    capacity.metric("Capacity", s.max_capacity)
+    left.metric("Remaining", s.remaining)
+    text = places_text(s, long=True)
+    if s.state == "full":
+        st.error(f"**{text}**", icon=":material/event_busy:")
+    elif s.state == "almost_full":
+        st.warning(f"**{text}**", icon=":material/hourglass_bottom:")
+    elif s.state in ("cancelled", "completed"):
+        st.info(f"**{STATE_TEXT[s.state]}**")
+    else:
+        st.success(f"**{text}**", icon=":material/event_available:")
+
+
+def _live_counts(session_id: str) -> None:
+    """Remaining places that move by themselves while the dialog is open."""
+
+    @st.fragment(run_every=data.poll_seconds())
+    def counts() -> None:
+        status = live.poll()
+        if status.version is None:
+            live.show_status(status)
+            return
+        try:
+            s = data.session(session_id, status.version)
+        except Exception as exc:
+            st.error(str(exc))
+            return
+        _counts(s)
+        live.show_status(status)
+
+    counts()
+
+
+@st.dialog("Session", width="large")
+def session_dialog(session_id: str) -> None:
+    st.session_state[K.DIALOG_SESSION] = session_id
+    status = live.poll()
+    if status.version is None:
+        st.error("The database cannot be reached right now; try again in a moment.")
+        return
+    try:
+        s = data.session(session_id, status.version)
+    except Exception as exc:
+        st.error(str(exc))
+        return
+    _facts(s)
+    _live_counts(session_id)
+    book_tab, list_tab = st.tabs(["Book places", f"Bookings ({s.current_bookings} places)"])
+    with book_tab:
+        booking_form(s, status.version)
+    with list_tab:
+        bookings_list(s, status.version)

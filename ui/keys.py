@@ -1,0 +1,85 @@
+"""Every st.session_state key and URL query parameter of the app, named once.
+
+Widget keys are constants; keys that depend on an object (a form for one session, a
+booking row) are built by the small functions below so that the spelling lives here.
+"""
+
+from __future__ import annotations
+
+# --- shared across pages (plain state, not widgets) -------------------------------------
+FILTERS = "filters"                  # the current Filters, carried from page to page
+FILTERS_QS = "filters_qs"            # the query string we last wrote or adopted
+LIVE = "live"                        # LiveStatus of the last poll
+LAST_DATA = "last_data"              # {page: (key, data)} kept for when the database is away
+ACTOR = "actor"                      # staff name typed in the sidebar (widget)
+
+# --- filter sidebar widgets --------------------------------------------------------------
+F_COURSES = "f_courses"
+F_FROM = "f_from"
+F_TO = "f_to"
+F_STATES = "f_states"
+F_LOCATIONS = "f_locations"
+F_CANCELLED = "f_cancelled"
+F_COMPACT = "f_compact"
+F_RESET = "f_reset"
+
+# --- calendar page -------------------------------------------------------------------------
+CALENDAR = "calendar"                # the streamlit-calendar component (constant key)
+CAL_HANDLED = "cal_handled"          # last component value acted upon (values are sticky)
+CAL_VIEW = "cal_view"                # visible range reported by eventsSet: (start, end)
+CAL_LOADED = "cal_loaded"            # range of dates whose sessions are loaded: (start, end)
+DIALOG_SESSION = "dialog_session"    # id of the session whose detail is open
+
+# --- URL query parameters --------------------------------------------------------------------
+Q_COURSE = "course"
+Q_FROM = "from"
+Q_TO = "to"
+Q_STATUS = "status"
+Q_LOCATION = "location"
+Q_CANCELLED = "cancelled"
+Q_VIEW = "view"
+QUERY_KEYS = (Q_COURSE, Q_FROM, Q_TO, Q_STATUS, Q_LOCATION, Q_CANCELLED, Q_VIEW)
+
+
+# --- per-object keys -------------------------------------------------------------------------
+def book_button(where: str, session_id: object) -> str:
+    return f"book_btn_{where}_{session_id}"
+
+
+def form(session_id: object) -> str:
+    """Key prefix of the booking form for one session."""
+    return f"bookform_{session_id}"
+
+
+def form_field(session_id: object, field: str) -> str:
+    return f"{form(session_id)}_{field}"
+
+
+def form_idempotency(session_id: object) -> str:
+    """Idempotency key of the form instance: made once, renewed after a success."""
+    return f"{form(session_id)}__idem"
+
+
+def form_errors(session_id: object) -> str:
+    return f"{form(session_id)}__errors"
+
+
+def form_result(session_id: object) -> str:
+    return f"{form(session_id)}__result"
+
+
+def form_full(session_id: object) -> str:
+    """The refused request and its alternatives after SessionFull."""
+    return f"{form(session_id)}__full"
+
+
+def alternative_button(session_id: object, other_id: object) -> str:
+    return f"{form(session_id)}__alt_{other_id}"
+
+
+def booking_action(booking_id: object, action: str) -> str:
+    return f"bk_{action}_{booking_id}"
+
+
+def booking_feedback(session_id: object) -> str:
+    return f"bk_feedback_{session_id}"

@@ -1,0 +1,66 @@
+"""The live loop: each fragment run asks the change version (one-row read) and reloads
+only when it moved. If the database cannot be reached, the page keeps its last data,
+says how old it is, and recovers by itself on a later poll.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.config import now_local
+from ui import data
+from ui import keys as K
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    version: int | None          # the newest version seen (None: never reached the database)
+    ok: bool                     # the last poll reached the database
+    data_at: dt.datetime | None  # local time of the last successful poll
+    error: str | None = None
+
+
+def poll() -> LiveStatus:
+    """Ask the database for the change version; on failure keep the last one."""
+    before: LiveStatus | None = st.session_state.get(K.LIVE)
+    try:
+        status = LiveStatus(data.latest_version(), True, now_local().replace(microsecond=0))
+    except Exception as exc:  # any failure to reach the database: keep going on old data
+        if before is None or before.ok:
+            log.warning("live poll failed: %s", exc)
+        status = LiveStatus(before.version if before else None, False,
+                            before.data_at if before else None, str(exc) or type(exc).__name__)
+    st.session_state[K.LIVE] = status
+    return status
+
+
+def show_status(status: LiveStatus) -> None:
+    """'live, updated 14:02:11' or 'reconnecting, data from 14:01'."""
+    if status.ok:
+        st.caption(f":green[●] live, updated {status.data_at:%H:%M:%S}")
+    elif status.data_at is not None:
+        st.caption(f":orange[●] **reconnecting**, data from {status.data_at:%H:%M}",
+                   help=f"The database cannot be reached: {status.error}")
+    else:
+        st.caption(":red[●] **reconnecting**: the database cannot be reached yet",
+                   help=status.error)
+
+
+def keep_last(page: str, key: object, load):
+    """`load()`, remembered per page; if it fails, the last data this page had (or raise)."""
+    store: dict = st.session_state.setdefault(K.LAST_DATA, {})
+    try:
+        value = load()
+    except Exception as exc:
+        if page in store:
+            log.warning("reload failed, showing last data: %s", exc)
+            return store[page][1]
+        raise
+    store[page] = (key, value)  # replaced, never appended: memory stays flat
+    return value

@@ -1,0 +1,47 @@
+"""Counts of sessions by availability, as one line or as metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.models import Session
+
+
+@dataclass(frozen=True)
+class Counts:
+    sessions: int
+    full: int
+    almost_full: int
+    places_left: int
+
+
+def count(sessions: Sequence[Session]) -> Counts:
+    live = [s for s in sessions if s.status == "scheduled"]
+    return Counts(
+        sessions=len(live),
+        full=sum(s.state == "full" for s in live),
+        almost_full=sum(s.state == "almost_full" for s in live),
+        places_left=sum(s.remaining for s in live),
+    )
+
+
+def counts_line(sessions: Sequence[Session], where: str) -> None:
+    c = count(sessions)
+    st.markdown(
+        f"{where}: **{c.sessions}** session{'s' if c.sessions != 1 else ''} · "
+        f":red[**{c.full} full**] · :orange[**{c.almost_full} almost full**] · "
+        f"**{c.places_left}** place{'s' if c.places_left != 1 else ''} left"
+    )
+
+
+def counts_metrics(sessions: Sequence[Session]) -> Counts:
+    c = count(sessions)
+    cols = st.columns(4)
+    cols[0].metric("Sessions", c.sessions)
+    cols[1].metric("Places left", c.places_left)
+    cols[2].metric("Full", c.full)
+    cols[3].metric("Almost full (3 or fewer)", c.almost_full)
+    return c
