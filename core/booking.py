@@ -141,10 +141,21 @@ def book(
     people = validation.attendees(attendees, seats, name, mail)
     key, who = validation.key(idempotency_key), validation.actor(actor)
 
+    def earlier(conn: Connection) -> Booking | None:
+        return _load_booking(conn, bk.c.idempotency_key == key) if key else None
+
     def work(conn: Connection) -> Booking:
-        if key and (earlier := _load_booking(conn, bk.c.idempotency_key == key)):
-            return earlier
-        take_seats(conn, sid, seats)
+        if first := earlier(conn):
+            return first
+        try:
+            take_seats(conn, sid, seats)
+        except (SessionFull, SessionNotBookable):
+            if first := earlier(conn):  # the same request won the last place meanwhile
+                return first
+            raise
+        # Taking the seats may have waited for the same request's commit: look again.
+        if first := earlier(conn):
+            raise _Replayed(first)
         _check_not_booked_yet(conn, load_session(conn, sid), people)
         booking_id = uuid.uuid4()
         conn.execute(
@@ -163,7 +174,15 @@ def book(
                details={"seats": seats, "contact": name})
         return _load_booking(conn, bk.c.id == booking_id)
 
-    return write(engine, _retry_on_unique_clash(work))
+    try:
+        return write(engine, _retry_on_unique_clash(work))
+    except _Replayed as replay:  # rolled back: the seats this run took are given back
+        return replay.booking
+
+
+class _Replayed(Exception):
+    def __init__(self, booking: Booking):
+        self.booking = booking
 
 
 def _retry_on_unique_clash(work):

@@ -42,7 +42,9 @@ def record(
     """Add the change row of this transaction and return its version.
 
     Call it last in the transaction: bumping the counter row serialises writers from here
-    to commit, so versions become visible in the order they are numbered.
+    to commit, so versions become visible in the order they are numbered. Every bump is
+    this one statement: DuckDB 2.0.1 misses the conflict between an UPDATE ... RETURNING
+    and a plain UPDATE of the same row, so the two kinds must not be mixed on it.
     """
     version = conn.execute(
         sa.update(change_counter)
