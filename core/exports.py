@@ -499,6 +499,7 @@ td { height: 30px; }
 td.no { width: 32px; text-align: right; }
 td.sign { width: 30%; }
 td.unnamed { color: #6B7280; font-style: italic; }
+td.nowrap { white-space: nowrap; }
 section { page-break-after: always; break-after: page; }
 section:last-of-type { page-break-after: auto; break-after: auto; }
 .noprint { margin-bottom: 16px; }
@@ -531,8 +532,8 @@ def register_html(registers: Sequence[Register], *, title: str = "Attendance reg
             name_class = "" if row.named else ' class="unnamed"'
             parts.append(
                 f'<tr><td class="no">{row.no}</td><td{name_class}>{e(row.name)}</td>'
-                f"<td>{e(row.company)}</td><td>{e(row.reference)}</td><td>{e(row.contact_name)}</td>"
-                f'<td>{e(row.contact_phone)}</td><td class="sign"></td></tr>'
+                f'<td>{e(row.company)}</td><td class="nowrap">{e(row.reference)}</td><td>{e(row.contact_name)}</td>'
+                f'<td class="nowrap">{e(row.contact_phone)}</td><td class="sign"></td></tr>'
             )
         if not reg.rows:
             parts.append(f'<tr><td colspan="{len(REGISTER_HEADERS)}">No bookings yet.</td></tr>')

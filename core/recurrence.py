@@ -72,12 +72,8 @@ class PlannedSession:
 
     @property
     def clash_text(self) -> str:
-        """'EFAW 09:00-16:00 at Location A' for each clash, or '' when none."""
-        return "; ".join(
-            f"{s.short_code or s.course_type} {s.start_time:%H:%M}-{s.end_time:%H:%M} "
-            f"at {s.location}"
-            for s in self.clashes
-        )
+        """'EFAW 09:00-16:00; PFA 09:30-16:30' (the clashing sessions), or '' when none."""
+        return "; ".join(f"{s.short_code or s.course_type} {s.start_time:%H:%M}-{s.end_time:%H:%M}" for s in self.clashes)
 
 
 @dataclass(frozen=True)

@@ -270,3 +270,15 @@ def occupancy_report(engine: Engine, scope: ReportScope, *, today: dt.date | Non
             lead_time=_lead_time(conn, scope, tz_name),
             next_days=_next_days(conn, scope, today),
         )
+
+
+def count_past_scheduled(engine: Engine, *, today: dt.date | None = None) -> int:
+    """How many sessions before `today` are still 'scheduled' (to be marked completed)."""
+    from core.config import today as local_today
+    from core.db import reading
+
+    with reading(engine) as conn:
+        return int(conn.execute(
+            sa.text("SELECT COUNT(*) FROM course_sessions WHERE status = 'scheduled' AND session_date < :today"),
+            {"today": today or local_today()},
+        ).scalar_one())

@@ -116,7 +116,8 @@ def test_preview_flags_dates_clashing_at_the_same_location_only(engine):
     preview = preview_series(engine, spec)
     assert len(preview.planned) == 4
     assert [p.session_date for p in preview.clashing] == [first_tue]
-    assert "CPR 15:00-17:00 at Location A" in preview.clashing[0].clash_text
+    assert preview.clashing[0].clash_text == "CPR 15:00-17:00"
+    assert [s.location for s in preview.clashing[0].clashes] == ["Location A"]
     assert len(preview.creatable) == 3
 
 

@@ -1,0 +1,33 @@
+"""Occupancy: the Monday figures. Headline numbers, fill-rate charts, booking pace and lead
+time, and the next 14 days riskiest first; all live, for the sidebar's range and filters."""
+
+import streamlit as st
+
+from core.config import today
+from ui import data, live, ops, page
+from ui.filters import sidebar_filters
+
+page.setup("Occupancy", ":material/monitoring:")
+types = page.course_types()
+filters = sidebar_filters(types, with_states=False)
+start, end, defaulted = ops.page_range(filters, today(), weeks_back=ops.DASHBOARD_WEEKS_BACK,
+                                       weeks_ahead=ops.DASHBOARD_WEEKS_AHEAD)
+st.title("Occupancy")
+st.markdown(ops.scope_text(start, end, filters, defaulted=defaulted))
+
+
+@st.fragment(run_every=data.poll_seconds())
+def live_dashboard() -> None:
+    status = live.poll()
+    if page.waiting_for_database(status):
+        return
+    live.show_status(status)
+    day = today()
+    report = live.keep_last("occupancy", (start, end, filters, day, status.version),
+                            lambda: ops.report(start, end, filters, day, status.version))
+    ops.render_headline(report)
+    ops.render_charts(start, end, filters, day, status.version, types)
+    ops.render_next_days(report, types)
+
+
+live_dashboard()

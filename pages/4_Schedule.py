@@ -1,0 +1,25 @@
+"""Schedule: create one session or a recurring series (with a preview of clashes), edit,
+resize or cancel a session, mark past sessions completed, and import sessions from CSV."""
+
+import streamlit as st
+
+from ui import ops, ops_schedule, page
+from ui import ops_keys as OK
+from ui.filters import sidebar_filters
+
+page.setup("Schedule", ":material/edit_calendar:")
+types = page.course_types()
+filters = sidebar_filters(types, with_states=False)
+st.title("Schedule")
+version = ops.database_or_stop()
+
+one, series, edit, upload = st.tabs(["New session", "Recurring series", "Edit, resize or cancel", "Import from CSV"],
+                                    key=OK.SCHEDULE_TABS)
+with one:
+    ops_schedule.one_session_form(types)
+with series:
+    ops_schedule.series_builder(types)
+with edit:
+    ops_schedule.edit_panel(types, filters, version)
+with upload:
+    ops_schedule.import_panel()
