@@ -214,9 +214,8 @@ def sidebar_filters(types: Sequence[CourseType], *, with_states: bool = True, wi
     side.header("Filters")
     side.multiselect("Course type", names, key=K.F_COURSES, placeholder="All courses",
                      format_func=lambda n: f"{n} ({codes.get(n, n)})")
-    left, right = side.columns(2)
-    left.date_input("From", key=K.F_FROM, format="DD/MM/YYYY")
-    right.date_input("To", key=K.F_TO, format="DD/MM/YYYY")
+    side.date_input("From", key=K.F_FROM, format="DD/MM/YYYY", help="Empty: no limit.")
+    side.date_input("To", key=K.F_TO, format="DD/MM/YYYY", help="Empty: no limit.")
     if with_states:
         side.multiselect("Availability", list(AVAILABILITY_STATES), key=K.F_STATES,
                          format_func=STATE_LABELS.__getitem__, placeholder="Any availability")

@@ -1,0 +1,239 @@
+"""Every page through Streamlit's AppTest, in this process, against a DuckDB file of its own."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import booking
+from core.availability import alternatives, find_sessions
+from core.config import today
+from core.db import get_engine
+from tests.e2e.conftest import ROOT
+from ui import keys as K
+
+PAGES = ("Home.py", "pages/1_Calendar.py", "pages/2_Book.py")
+TIMEOUT = 30
+
+
+def run_page(path: str, **query: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / path), default_timeout=TIMEOUT)
+    for name, value in query.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def listed_session_ids(at: AppTest, where: str) -> set[str]:
+    prefix = f"book_btn_{where}_"
+    return {b.key.removeprefix(prefix) for b in at.button if b.key and b.key.startswith(prefix)}
+
+
+def sessions_by_id(url: str, days: int = 40) -> dict[str, object]:
+    found = find_sessions(get_engine(url), today() - dt.timedelta(days=1), today() + dt.timedelta(days=days),
+                          include_cancelled=True)
+    return {str(s.id): s for s in found}
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_runs_without_exceptions_on_an_empty_database(path, empty_db_url, use_database):
+    use_database(empty_db_url)
+    at = run_page(path)
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_runs_without_exceptions_on_demo_data(path, demo_db_url, use_database):
+    use_database(demo_db_url)
+    at = run_page(path)
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert any("live, updated" in c.value for c in at.caption)
+
+
+def test_home_counts_the_week_ahead_and_links_into_the_calendar(demo_db_url, use_database):
+    use_database(demo_db_url)
+    week = [s for s in sessions_by_id(demo_db_url, days=7).values()
+            if s.status == "scheduled" and today() <= s.session_date <= today() + dt.timedelta(days=7)]
+    at = run_page("Home.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Sessions"] == str(len(week))
+    assert metrics["Full"] == str(sum(s.remaining == 0 for s in week))
+    assert metrics["Places left"] == str(sum(s.remaining for s in week))
+
+
+def test_the_compact_list_lists_exactly_the_sessions_the_url_filters_ask_for(demo_db_url, use_database):
+    use_database(demo_db_url)
+    known = sessions_by_id(demo_db_url)
+    everything = listed_session_ids(run_page("pages/1_Calendar.py", view="list"), "cal")
+    assert everything, "the demo data has sessions in the next two weeks"
+
+    narrowed = listed_session_ids(run_page("pages/1_Calendar.py", view="list", course="EFAW", location="B"), "cal")
+    assert narrowed and narrowed < everything
+    assert {(known[i].short_code, known[i].location) for i in narrowed} == {("EFAW", "Location B")}
+
+    full = listed_session_ids(run_page("pages/1_Calendar.py", view="list", status="full"), "cal")
+    assert full and all(known[i].remaining == 0 for i in full)
+
+    day = min(known[i].session_date for i in everything if known[i].session_date > today())
+    one_day = listed_session_ids(run_page("pages/1_Calendar.py", view="list", **{"from": day.isoformat(),
+                                                                                 "to": day.isoformat()}), "cal")
+    assert one_day and all(known[i].session_date == day for i in one_day)
+
+
+def test_changing_a_sidebar_filter_changes_the_list_and_the_url(demo_db_url, use_database):
+    use_database(demo_db_url)
+    known = sessions_by_id(demo_db_url)
+    at = run_page("pages/2_Book.py")
+    before = listed_session_ids(at, "book")
+    at.multiselect(key=K.F_LOCATIONS).set_value(["Location A"]).run()
+    after = listed_session_ids(at, "book")
+    assert after and after < before
+    assert {known[i].location for i in after} == {"Location A"}
+    assert at.query_params["location"] in ("A", ["A"])
+    at.multiselect(key=K.F_COURSES).set_value(["CPR and AED"]).run()
+    assert {known[i].short_code for i in listed_session_ids(at, "book")} <= {"CPR"}
+    assert at.query_params["course"] in ("CPR", ["CPR"])
+
+
+def test_garbage_in_the_url_falls_back_to_the_defaults_with_a_notice(demo_db_url, use_database):
+    use_database(demo_db_url)
+    at = run_page("pages/1_Calendar.py", view="sideways", course="NOPE", status="half", location="C",
+                  **{"from": "2025-13-45", "cancelled": "maybe"})
+    assert not at.exception
+    notices = " ".join(w.value for w in at.warning)
+    for words in ("'NOPE'", "'half'", "'C'", "'2025-13-45'", "cancelled=maybe", "view=sideways"):
+        assert words in notices
+    assert at.multiselect(key=K.F_COURSES).value == []
+    assert at.date_input(key=K.F_FROM).value is None
+    assert not any(v in str(at.query_params) for v in ("NOPE", "half", "2025-13-45"))
+
+
+# --- the booking form, rendered on its own -------------------------------------------------------
+
+
+def _form_script(session_id: str) -> None:
+    from ui import data, live
+    from ui.booking import booking_form, bookings_list
+
+    status = live.poll()
+    session = data.session(session_id, status.version)
+    booking_form(session, status.version)
+    bookings_list(session, status.version)
+
+
+def _form(session) -> AppTest:
+    return AppTest.from_function(_form_script, args=(str(session.id),), default_timeout=TIMEOUT).run()
+
+
+def _fill(at: AppTest, session, **values) -> AppTest:
+    for field, value in values.items():
+        widget = at.number_input(key=K.form_field(session.id, field)) if field == "seats" else (
+            at.text_area(key=K.form_field(session.id, field)) if field == "attendees"
+            else at.text_input(key=K.form_field(session.id, field)))
+        widget.set_value(value)
+    return at
+
+
+def _submit(at: AppTest) -> AppTest:
+    next(b for b in at.button if b.label == "Confirm booking").click()
+    return at.run()
+
+
+def _error_after(at: AppTest, widget_key: str) -> str | None:
+    """The text of an error shown right under the widget with that key, if any."""
+    flat = list(at.main)  # depth first, in screen order
+    for i, node in enumerate(flat):
+        if getattr(node, "key", None) == widget_key:
+            following = flat[i + 1] if i + 1 < len(flat) else None
+            return following.value if following is not None and following.type == "error" else None
+    raise AssertionError(f"no widget {widget_key}")
+
+
+@pytest.fixture
+def bookable(writable_demo_db_url, use_database):
+    """A future session with at least 4 places left, on a database of this test."""
+    use_database(writable_demo_db_url)
+    found = find_sessions(get_engine(writable_demo_db_url), today() + dt.timedelta(days=2),
+                          today() + dt.timedelta(days=60), availability=["available"])
+    return found[0]
+
+
+def test_each_core_error_of_the_booking_form_is_shown_next_to_its_field(bookable):
+    at = _form(bookable)
+    _submit(at)
+    assert _error_after(at, K.form_field(bookable.id, "contact_name")) == "Contact name is required."
+
+    _fill(at, bookable, contact_name="Dana Scully", contact_email="not-an-address")
+    _submit(at)
+    assert "not a valid e-mail address" in _error_after(at, K.form_field(bookable.id, "contact_email"))
+    assert _error_after(at, K.form_field(bookable.id, "contact_name")) is None
+
+    _fill(at, bookable, contact_email="dana@example.co.uk", contact_phone="call me")
+    _submit(at)
+    assert "is not a phone number" in _error_after(at, K.form_field(bookable.id, "contact_phone"))
+
+    _fill(at, bookable, contact_phone="", seats=2, attendees="One\nTwo\nThree")
+    _submit(at)
+    assert "3 attendee names given for 2 places" in _error_after(at, K.form_field(bookable.id, "attendees"))
+    assert not at.exception
+
+
+def test_a_double_submit_books_once_and_shows_the_same_reference(bookable, writable_demo_db_url):
+    at = _fill(_form(bookable), bookable, contact_name="Fox Mulder", contact_email="fox@example.co.uk", seats=2)
+    details = {k: at.text_input(key=K.form_field(bookable.id, k)).value for k in ("contact_name", "contact_email")}
+    _submit(at)
+    first = next(s.value for s in at.success if "Reference" in s.value)
+    # The same form submitted again with the same details (a double click, a resubmit).
+    _fill(at, bookable, seats=2, **details)
+    _submit(at)
+    second = next(s.value for s in at.success if "Reference" in s.value)
+    assert first == second
+    made = [b for b in booking.list_bookings(get_engine(writable_demo_db_url), bookable.id)
+            if b.contact_email == "fox@example.co.uk"]
+    assert len(made) == 1 and made[0].seats == 2 and made[0].reference in first
+    # A new form instance after the success books anew.
+    _fill(at, bookable, contact_name="Fox Mulder", contact_email="fox2@example.co.uk", seats=1)
+    _submit(at)
+    third = next(s.value for s in at.success if "Reference" in s.value)
+    assert third != first
+
+
+def test_when_the_session_filled_meanwhile_the_form_says_so_and_books_an_alternative_in_one_click(bookable, writable_demo_db_url):
+    engine = get_engine(writable_demo_db_url)
+    at = _fill(_form(bookable), bookable, contact_name="Walter Skinner", contact_email="walter@example.co.uk", seats=2)
+    # Someone else takes all but one place while the form is open.
+    booking.book(engine, bookable.id, contact_name="Quick", contact_email="quick@example.co.uk",
+                 seats=bookable.remaining - 1, idempotency_key=uuid.uuid4().hex)
+    _submit(at)
+    assert any("Only 1 place left" in e.value for e in at.error)
+    offers = [b for b in at.button if b.label.startswith("Book here:")]
+    assert offers and all(bookable.course_type in b.label for b in offers)
+    offers[0].click()
+    at.run()
+    done = next(s.value for s in at.success if "Reference" in s.value)
+    assert "Booked 2 places on" in done
+    moved_to = next(b for b in booking.list_bookings(engine, offers[0].key.rsplit("_", 1)[1])
+                    if b.contact_email == "walter@example.co.uk")
+    assert moved_to.seats == 2 and moved_to.reference in done
+
+
+def test_a_booking_can_be_cancelled_and_moved_from_the_session_detail(bookable, writable_demo_db_url):
+    engine = get_engine(writable_demo_db_url)
+    one = booking.book(engine, bookable.id, contact_name="Cancel Me", contact_email="c@example.co.uk")
+    two = booking.book(engine, bookable.id, contact_name="Move Me", contact_email="m@example.co.uk")
+    at = _form(bookable)
+    at.checkbox(key=K.booking_action(one.id, "sure")).check().run()
+    at.button(key=K.booking_action(one.id, "cancel")).click().run()
+    assert any(f"Booking {one.reference} cancelled" in s.value for s in at.success)
+    assert booking.get_booking(engine, one.id).status == "cancelled"
+
+    target = alternatives(engine, bookable.id, seats=1, limit=10)[0]
+    at.selectbox(key=K.booking_action(two.id, "move_to")).select(str(target.id)).run()
+    at.button(key=K.booking_action(two.id, "move")).click().run()
+    assert any(f"Booking {two.reference} moved to" in s.value for s in at.success)
+    assert booking.get_booking(engine, two.id).session_id == target.id
+    assert not at.exception
