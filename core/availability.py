@@ -11,14 +11,32 @@ from sqlalchemy.engine import Connection, Engine
 
 from core import validation
 from core.catalog import UNKNOWN_COLOUR
-from core.config import now_local
+from core.config import now_local, utc_now
 from core.db import reading
 from core.errors import InvalidInput, SessionNotFound
 from core.models import ALMOST_FULL_AT, AVAILABILITY_STATES, LOCATIONS, Session
 from core.schema import course_sessions as cs
 from core.schema import course_types as ct
+from core.schema import holds as hd
+from core.schema import waitlist_entries as wl
 
-_remaining = cs.c.max_capacity - cs.c.current_bookings
+
+def _live_held():
+    """Places held by unexpired holds, per session: evaluated now, in the query."""
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(hd.c.seats), 0))
+        .where(hd.c.session_id == cs.c.id, hd.c.status == "active", hd.c.expires_at > sa.bindparam("now_utc"))
+        .scalar_subquery()
+    )
+
+
+def _waiting():
+    return (
+        sa.select(sa.func.count()).where(wl.c.session_id == cs.c.id, wl.c.status == "waiting").scalar_subquery()
+    )
+
+
+_remaining = cs.c.max_capacity - cs.c.current_bookings - _live_held()
 
 SESSION_COLUMNS = (
     cs.c.id, cs.c.course_type,
@@ -26,6 +44,7 @@ SESSION_COLUMNS = (
     sa.func.coalesce(ct.c.colour, UNKNOWN_COLOUR).label("colour"),
     cs.c.session_date, cs.c.start_time, cs.c.end_time, cs.c.location,
     cs.c.max_capacity, cs.c.current_bookings, cs.c.status, cs.c.instructor_notes,
+    _live_held().label("held"), _waiting().label("waiting"),
 )
 
 
@@ -38,7 +57,7 @@ def to_session(row) -> Session:
 
 
 def load_session(conn: Connection, session_id: uuid.UUID) -> Session:
-    row = conn.execute(_select_sessions().where(cs.c.id == session_id)).first()
+    row = conn.execute(_select_sessions().where(cs.c.id == session_id), {"now_utc": utc_now()}).first()
     if row is None:
         raise SessionNotFound(session_id)
     return to_session(row)
@@ -93,7 +112,7 @@ def find_sessions(
         stmt = stmt.where(cs.c.status == "scheduled", sa.or_(*(_state_clause(s) for s in sorted(states))))
     stmt = stmt.order_by(cs.c.session_date, cs.c.start_time, cs.c.location, cs.c.course_type, cs.c.id)
     with reading(engine) as conn:
-        return [to_session(r) for r in conn.execute(stmt)]
+        return [to_session(r) for r in conn.execute(stmt, {"now_utc": utc_now()})]
 
 
 def alternatives(engine: Engine, session_id: object, seats: int = 1, limit: int = 5, window_days: int = 90) -> list[Session]:
@@ -110,7 +129,8 @@ def alternatives(engine: Engine, session_id: object, seats: int = 1, limit: int 
                 _remaining >= seats,
                 cs.c.session_date >= max(now.date(), origin.session_date - dt.timedelta(days=window_days)),
                 cs.c.session_date <= origin.session_date + dt.timedelta(days=window_days),
-            )
+            ),
+            {"now_utc": utc_now()},
         ).all()
     found = [to_session(r) for r in rows if dt.datetime.combine(r.session_date, r.start_time) > now]
     found.sort(key=lambda s: (abs((s.session_date - origin.session_date).days), s.session_date, s.start_time))

@@ -31,6 +31,8 @@ from core.models import Attendee, Booking, Session
 from core.schema import booking_attendees as ba
 from core.schema import bookings as bk
 from core.schema import course_sessions as cs
+from core.schema import holds as hd
+from core.schema import waitlist_entries as wl
 
 # Crockford-style alphabet without 0/O, 1/I/L, U: easy to read out on the phone.
 _REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -56,28 +58,98 @@ def _why_not_bookable(session: Session, seats: int) -> Exception:
     return SessionFull(session.remaining, session.label, seats)
 
 
-def take_seats(conn: Connection, session_id: uuid.UUID, seats: int) -> None:
-    """Take `seats` on a scheduled future session in one guarded UPDATE, or raise why not."""
-    taken = conn.execute(
+def _guarded_take(conn: Connection, session_id: uuid.UUID, seats: int, column: str) -> bool:
+    """Add `seats` to `column` (booked or held places) if they fit; True when they did."""
+    col = cs.c[column]
+    return conn.execute(
         sa.update(cs)
         .where(
             cs.c.id == session_id,
             cs.c.status == "scheduled",
-            cs.c.current_bookings + seats <= cs.c.max_capacity,
+            cs.c.current_bookings + cs.c.held_places + seats <= cs.c.max_capacity,
             _bookable_now(),
         )
-        .values(current_bookings=cs.c.current_bookings + seats, updated_at=utc_now())
-    ).rowcount
-    if taken != 1:
-        raise _why_not_bookable(load_session(conn, session_id), seats)
+        .values({col: col + seats, cs.c.updated_at: utc_now()})
+    ).rowcount == 1
 
 
-def release_seats(conn: Connection, session_id: uuid.UUID, seats: int) -> None:
+def take_seats(conn: Connection, session_id: uuid.UUID, seats: int, *, column: str = "current_bookings",
+               actor: str | None = None) -> None:
+    """Take `seats` on a scheduled future session in one guarded UPDATE, or raise why not.
+
+    When they do not fit, expired holds of the session are reaped; the places they free go
+    to the waiting list first (in order), then to this request if any are left.
+    """
+    if _guarded_take(conn, session_id, seats, column):
+        return
+    if reap_expired_holds(conn, session_id):
+        promote_waiting(conn, session_id, actor=actor)
+        if _guarded_take(conn, session_id, seats, column):
+            return
+    raise _why_not_bookable(load_session(conn, session_id), seats)
+
+
+def reap_expired_holds(conn: Connection, session_id: uuid.UUID) -> int:
+    """End the session's expired holds and give their places back; return how many."""
+    freed = sum(conn.execute(
+        sa.update(hd)
+        .where(hd.c.session_id == session_id, hd.c.status == "active", hd.c.expires_at <= utc_now())
+        .values(status="expired", ended_at=utc_now())
+        .returning(hd.c.seats)
+    ).scalars())
+    if freed:
+        conn.execute(sa.update(cs).where(cs.c.id == session_id).values(held_places=cs.c.held_places - freed))
+    return freed
+
+
+def release_seats(conn: Connection, session_id: uuid.UUID, seats: int, *, actor: str | None = None,
+                  column: str = "current_bookings") -> list[str]:
+    """Give places back; the waiting list is offered them at once. Returns promoted references."""
+    col = cs.c[column]
+    conn.execute(sa.update(cs).where(cs.c.id == session_id).values({col: col - seats, cs.c.updated_at: utc_now()}))
+    return promote_waiting(conn, session_id, actor=actor)
+
+
+def _insert_booking(conn: Connection, session_id: uuid.UUID, *, name: str, email: str, phone: str | None,
+                    company: str | None, seats: int, people: list[Attendee], key: str | None,
+                    actor: str | None) -> uuid.UUID:
+    booking_id = uuid.uuid4()
     conn.execute(
-        sa.update(cs)
-        .where(cs.c.id == session_id)
-        .values(current_bookings=cs.c.current_bookings - seats, updated_at=utc_now())
+        bk.insert().values(
+            id=booking_id, session_id=session_id, reference=new_reference(), contact_name=name,
+            contact_email=email, contact_phone=phone, company=company, seats=seats,
+            status="confirmed", created_at=utc_now(), created_by=actor, idempotency_key=key,
+        )
     )
+    if people:
+        conn.execute(ba.insert(), [
+            dict(booking_id=booking_id, seat_no=n, session_id=session_id, name=p.name, email=p.email)
+            for n, p in enumerate(people, start=1)
+        ])
+    return booking_id
+
+
+def promote_waiting(conn: Connection, session_id: uuid.UUID, *, actor: str | None = None) -> list[str]:
+    """Book waiting-list entries, first come first served, each that fits the free places.
+
+    Runs inside the transaction that freed the places; returns the new references.
+    """
+    entries = conn.execute(
+        sa.select(wl).where(wl.c.session_id == session_id, wl.c.status == "waiting")
+        .order_by(wl.c.created_at, wl.c.id)
+    ).all()
+    promoted: list[str] = []
+    for entry in entries:
+        if not _guarded_take(conn, session_id, entry.seats, "current_bookings"):
+            continue
+        people = [Attendee(entry.name, entry.email)] if entry.seats == 1 else []
+        booking_id = _insert_booking(conn, session_id, name=entry.name, email=entry.email, phone=entry.phone,
+                                     company=entry.company, seats=entry.seats, people=people, key=None,
+                                     actor=actor or "waiting list")
+        conn.execute(sa.update(wl).where(wl.c.id == entry.id)
+                     .values(status="promoted", ended_at=utc_now(), booking_id=booking_id))
+        promoted.append(conn.execute(sa.select(bk.c.reference).where(bk.c.id == booking_id)).scalar_one())
+    return promoted
 
 
 def _check_not_booked_yet(conn: Connection, session: Session, people: list[Attendee], booking_id=None) -> None:
@@ -148,7 +220,7 @@ def book(
         if first := earlier(conn):
             return first
         try:
-            take_seats(conn, sid, seats)
+            take_seats(conn, sid, seats, actor=who)
         except (SessionFull, SessionNotBookable):
             if first := earlier(conn):  # the same request won the last place meanwhile
                 return first
@@ -157,19 +229,8 @@ def book(
         if first := earlier(conn):
             raise _Replayed(first)
         _check_not_booked_yet(conn, load_session(conn, sid), people)
-        booking_id = uuid.uuid4()
-        conn.execute(
-            bk.insert().values(
-                id=booking_id, session_id=sid, reference=new_reference(), contact_name=name,
-                contact_email=mail, contact_phone=phone, company=firm, seats=seats,
-                status="confirmed", created_at=utc_now(), created_by=who, idempotency_key=key,
-            )
-        )
-        if people:
-            conn.execute(ba.insert(), [
-                dict(booking_id=booking_id, seat_no=n, session_id=sid, name=p.name, email=p.email)
-                for n, p in enumerate(people, start=1)
-            ])
+        booking_id = _insert_booking(conn, sid, name=name, email=mail, phone=phone, company=firm, seats=seats,
+                                     people=people, key=key, actor=who)
         record(conn, "booking.created", actor=who, session_id=sid, booking_id=booking_id,
                details={"seats": seats, "contact": name})
         return _load_booking(conn, bk.c.id == booking_id)
@@ -234,10 +295,11 @@ def cancel(engine: Engine, booking_id: object, *, actor: str | None = None) -> B
     def work(conn: Connection) -> Booking:
         booking = _active_booking(conn, booking_id)
         _claim(conn, booking, status="cancelled", cancelled_at=utc_now(), cancelled_by=who)
+        promoted = []
         if booking.status == "confirmed":
-            release_seats(conn, booking.session_id, booking.seats)
+            promoted = release_seats(conn, booking.session_id, booking.seats, actor=who)
         record(conn, "booking.cancelled", actor=who, session_id=booking.session_id, booking_id=booking.id,
-               details={"seats": booking.seats, "reference": booking.reference})
+               details={"seats": booking.seats, "reference": booking.reference, "promoted": promoted})
         return _load_booking(conn, bk.c.id == booking.id)
 
     return write(engine, work)
@@ -261,15 +323,17 @@ def move(engine: Engine, booking_id: object, to_session_id: object, *, actor: st
             raise InvalidInput("to_session_id", f"Booking {booking.reference} is already on that session.")
         _claim(conn, booking, session_id=target, status="confirmed")
         # Rows locked in id order, so two moves in opposite directions cannot deadlock.
-        steps = [(target, lambda: take_seats(conn, target, booking.seats))]
+        promoted: list[str] = []
+        steps = [(target, lambda: take_seats(conn, target, booking.seats, actor=who))]
         if booking.status == "confirmed":
-            steps.append((source, lambda: release_seats(conn, source, booking.seats)))
+            steps.append((source, lambda: promoted.extend(release_seats(conn, source, booking.seats, actor=who))))
         for _, step in sorted(steps, key=lambda s: s[0]):
             step()
         _check_not_booked_yet(conn, load_session(conn, target), list(booking.attendees), booking.id)
         conn.execute(sa.update(ba).where(ba.c.booking_id == booking.id).values(session_id=target))
         record(conn, "booking.moved", actor=who, session_id=source, other_session_id=target,
-               booking_id=booking.id, details={"seats": booking.seats, "reference": booking.reference})
+               booking_id=booking.id,
+               details={"seats": booking.seats, "reference": booking.reference, "promoted": promoted})
         return _load_booking(conn, bk.c.id == booking.id)
 
     return write(engine, work)

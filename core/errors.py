@@ -88,11 +88,19 @@ class CapacityBelowBooked(BookingError):
     def __init__(self, booked: int, wanted: int, not_fitting: list[str]):
         who = "; ".join(not_fitting)
         super().__init__(
-            f"Capacity cannot go below the {booked} places already booked (asked for {wanted}). "
+            f"Capacity cannot go below the {booked} places already booked or held (asked for {wanted}). "
             f"Move or cancel these bookings first: {who}."
         )
         self.booked = booked
         self.not_fitting = not_fitting
+
+
+class HoldNotActive(BookingError):
+    field = "hold_id"
+
+    def __init__(self, why: str):
+        super().__init__(f"That hold {why}: its places are no longer kept. Check the places left and book again.")
+        self.why = why
 
 
 class Busy(BookingError):

@@ -46,10 +46,13 @@ class Session:
     current_bookings: int
     status: str
     instructor_notes: str | None = None
+    held: int = 0      # places held right now by unexpired holds
+    waiting: int = 0   # people on the waiting list
 
     @property
     def remaining(self) -> int:
-        return max(self.max_capacity - self.current_bookings, 0)
+        """Places that can be booked now: capacity less bookings and live holds."""
+        return max(self.max_capacity - self.current_bookings - self.held, 0)
 
     @property
     def state(self) -> str:
@@ -110,3 +113,35 @@ class Change:
     other_session_id: uuid.UUID | None
     booking_id: uuid.UUID | None
     details: dict
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Places kept for a caller while staff take their details; they expire by themselves."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    seats: int
+    held_by: str
+    note: str | None
+    status: str
+    created_at: dt.datetime   # naive UTC
+    expires_at: dt.datetime   # naive UTC
+
+    def seconds_left(self, now_utc: dt.datetime) -> int:
+        return max(int((self.expires_at - now_utc).total_seconds()), 0)
+
+
+@dataclass(frozen=True)
+class WaitlistEntry:
+    id: uuid.UUID
+    session_id: uuid.UUID
+    position: int            # 1 = next in line (0 once promoted or withdrawn)
+    name: str
+    email: str
+    phone: str | None
+    company: str | None
+    seats: int
+    status: str              # waiting / promoted / withdrawn
+    created_at: dt.datetime
+    booking_id: uuid.UUID | None = None

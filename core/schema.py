@@ -41,6 +41,7 @@ course_sessions = sa.Table(
     sa.Column("location", sa.String(50), nullable=False),
     sa.Column("max_capacity", sa.Integer, nullable=False, server_default="12"),
     sa.Column("current_bookings", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("held_places", sa.Integer, nullable=False, server_default="0"),
     sa.Column("instructor_notes", sa.Text),
     sa.Column("status", sa.String(20), nullable=False, server_default="scheduled"),
     sa.Column("created_at", sa.DateTime, nullable=False),
@@ -97,4 +98,36 @@ change_counter = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("version", sa.BigInteger, nullable=False),
+)
+
+holds = sa.Table(
+    "holds",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("session_id", sa.Uuid, nullable=False),
+    sa.Column("seats", sa.Integer, nullable=False),
+    sa.Column("held_by", sa.String(200), nullable=False),
+    sa.Column("note", sa.String(200)),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+    sa.Column("ended_at", sa.DateTime),
+    sa.Column("booking_id", sa.Uuid),
+)
+
+waitlist_entries = sa.Table(
+    "waitlist_entries",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("session_id", sa.Uuid, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("phone", sa.String(40)),
+    sa.Column("company", sa.String(200)),
+    sa.Column("seats", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("created_by", sa.String(200)),
+    sa.Column("ended_at", sa.DateTime),
+    sa.Column("booking_id", sa.Uuid),
 )

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core import validation
 from core.availability import get_session, load_session  # noqa: F401  (get_session is public here too)
+from core.booking import promote_waiting, reap_expired_holds
 from core.catalog import known_names
 from core.changes import record
 from core.config import get_settings, today, utc_now
@@ -18,6 +19,8 @@ from core.errors import CapacityBelowBooked, InvalidInput, SessionNotFound
 from core.models import Booking, Session
 from core.schema import bookings as bk
 from core.schema import course_sessions as cs
+from core.schema import holds as hd
+from core.schema import waitlist_entries as wl
 
 EDITABLE = ("course_type", "session_date", "start_time", "end_time", "location", "instructor_notes")
 
@@ -134,17 +137,21 @@ def set_capacity(engine: Engine, session_id: object, capacity: object, *, actor:
     new = validation.whole_number(capacity, "max_capacity", "Capacity", 1, get_settings().capacity_limit)
     who = validation.actor(actor)
 
+    def fits(conn: Connection) -> bool:
+        return conn.execute(
+            sa.update(cs).where(cs.c.id == sid, cs.c.current_bookings + cs.c.held_places <= new)
+            .values(max_capacity=new, updated_at=utc_now())
+        ).rowcount == 1
+
     def work(conn: Connection) -> Session:
         before = load_session(conn, sid)
-        changed = conn.execute(
-            sa.update(cs).where(cs.c.id == sid, cs.c.current_bookings <= new)
-            .values(max_capacity=new, updated_at=utc_now())
-        ).rowcount
-        if changed != 1:
+        if not fits(conn) and not (reap_expired_holds(conn, sid) and fits(conn)):
             now = load_session(conn, sid)
-            raise CapacityBelowBooked(now.current_bookings, new, _not_fitting(conn, sid, now.current_bookings - new))
+            raise CapacityBelowBooked(now.current_bookings + now.held, new,
+                                      _not_fitting(conn, sid, now.current_bookings + now.held - new))
+        promoted = promote_waiting(conn, sid, actor=who) if new > before.max_capacity else []
         record(conn, "session.capacity", actor=who, session_id=sid,
-               details={"before": before.max_capacity, "after": new})
+               details={"before": before.max_capacity, "after": new, "promoted": promoted})
         return load_session(conn, sid)
 
     return write(engine, work)
@@ -165,13 +172,17 @@ def cancel_session(engine: Engine, session_id: object, *, actor: str | None = No
         session = load_session(conn, sid)
         cancelled = conn.execute(
             sa.update(cs).where(cs.c.id == sid, cs.c.status == "scheduled")
-            .values(status="cancelled", current_bookings=0, updated_at=utc_now())
+            .values(status="cancelled", current_bookings=0, held_places=0, updated_at=utc_now())
         ).rowcount
         if cancelled != 1:
             raise InvalidInput("session_id", f"{session.label} is already {session.status}; nothing was changed.")
         moved = conn.execute(
             sa.update(bk).where(bk.c.session_id == sid, bk.c.status == "confirmed").values(status="rebook")
         ).rowcount
+        conn.execute(sa.update(hd).where(hd.c.session_id == sid, hd.c.status == "active")
+                     .values(status="released", ended_at=utc_now()))
+        conn.execute(sa.update(wl).where(wl.c.session_id == sid, wl.c.status == "waiting")
+                     .values(status="withdrawn", ended_at=utc_now()))
         record(conn, "session.cancelled", actor=who, session_id=sid,
                details={"reason": why, "bookings_to_rebook": moved, "places": session.current_bookings})
 

@@ -122,17 +122,25 @@ def new_session(engine, future_day):
 
 
 def assert_invariants(engine) -> None:
-    """0 <= booked <= capacity <= limit, and booked == confirmed seats, for every session."""
+    """For every session: 0 <= booked + held <= capacity <= limit, booked == confirmed seats,
+    held == seats of holds not yet ended, and nobody promoted from a waiting list twice."""
     limit = config.get_settings().capacity_limit
     with engine.connect() as conn:
         rows = conn.execute(sa.text(
-            "SELECT s.id, s.current_bookings, s.max_capacity, "
-            "COALESCE((SELECT SUM(b.seats) FROM bookings b WHERE b.session_id = s.id AND b.status = 'confirmed'), 0) AS seats "
+            "SELECT s.id, s.current_bookings, s.held_places, s.max_capacity, "
+            "COALESCE((SELECT SUM(b.seats) FROM bookings b WHERE b.session_id = s.id AND b.status = 'confirmed'), 0) AS seats, "
+            "COALESCE((SELECT SUM(h.seats) FROM holds h WHERE h.session_id = s.id AND h.status = 'active'), 0) AS held "
             "FROM course_sessions s"
         )).all()
+        twice = conn.execute(sa.text(
+            "SELECT booking_id FROM waitlist_entries WHERE booking_id IS NOT NULL GROUP BY booking_id HAVING COUNT(*) > 1"
+        )).all()
     for r in rows:
-        assert 0 <= r.current_bookings <= r.max_capacity <= limit, r
+        assert 0 <= r.current_bookings and 0 <= r.held_places, r
+        assert r.current_bookings + r.held_places <= r.max_capacity <= limit, r
         assert r.current_bookings == r.seats, f"session {r.id}: counter {r.current_bookings} != confirmed seats {r.seats}"
+        assert r.held_places == r.held, f"session {r.id}: held counter {r.held_places} != active holds {r.held}"
+    assert not twice, twice
 
 
 def count_rows(engine, table: str) -> int:

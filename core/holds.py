@@ -1,0 +1,141 @@
+"""Holds: places kept for a caller while staff take their details.
+
+A hold counts against availability at once and is visible to everyone ("1 held by Sam,
+7 min"). It ends by booking, by release, or by expiry; expiry needs nobody: readers only
+count unexpired holds, and the next write on the session reaps the expired ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from core import validation
+from core.availability import load_session
+from core.booking import (
+    _check_not_booked_yet, _insert_booking, _load_booking, release_seats, take_seats,
+)
+from core.changes import record
+from core.config import get_settings, utc_now
+from core.db import reading, write
+from core.errors import HoldNotActive, InvalidInput
+from core.models import Booking, Hold
+from core.schema import bookings as bk
+from core.schema import course_sessions as cs
+from core.schema import holds as hd
+
+DEFAULT_HOLD_MINUTES = 10
+
+
+def _hold(row) -> Hold:
+    return Hold(**{k: getattr(row, k) for k in Hold.__dataclass_fields__})
+
+
+def place_hold(engine: Engine, session_id: object, seats: int = 1, *, held_by: str, note: str | None = None,
+               minutes: float = DEFAULT_HOLD_MINUTES) -> Hold:
+    """Hold `seats` places for `minutes`. Raises like `book` when they are not free."""
+    sid = validation.uuid_of(session_id, "session_id", "session")
+    seats = validation.whole_number(seats, "seats", "Places", 1, get_settings().capacity_limit)
+    who = validation.text(held_by, "held_by", "Held by", required=True)
+    note = validation.text(note, "note", "Note", required=False)
+    if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not 0 < minutes <= 24 * 60:
+        raise InvalidInput("minutes", "A hold lasts from a few seconds up to 24 hours.")
+
+    def work(conn: Connection) -> Hold:
+        take_seats(conn, sid, seats, column="held_places", actor=who)
+        hold_id, now = uuid.uuid4(), utc_now()
+        conn.execute(hd.insert().values(id=hold_id, session_id=sid, seats=seats, held_by=who, note=note,
+                                        status="active", created_at=now,
+                                        expires_at=now + dt.timedelta(minutes=minutes)))
+        record(conn, "hold.placed", actor=who, session_id=sid,
+               details={"hold_id": str(hold_id), "seats": seats, "minutes": minutes})
+        return _hold(conn.execute(sa.select(hd).where(hd.c.id == hold_id)).one())
+
+    return write(engine, work)
+
+
+def _end_hold(conn: Connection, hold_id: uuid.UUID, status: str):
+    """Claim an active, unexpired hold for ending; raise HoldNotActive otherwise."""
+    row = conn.execute(sa.select(hd).where(hd.c.id == hold_id)).first()
+    if row is None:
+        raise HoldNotActive("does not exist")
+    claimed = conn.execute(
+        sa.update(hd).where(hd.c.id == hold_id, hd.c.status == "active", hd.c.expires_at > utc_now())
+        .values(status=status, ended_at=utc_now())
+    ).rowcount
+    if claimed != 1:
+        fresh = conn.execute(sa.select(hd.c.status, hd.c.expires_at).where(hd.c.id == hold_id)).one()
+        raise HoldNotActive("has expired" if fresh.status in ("active", "expired") else f"was {fresh.status}")
+    return row
+
+
+def release_hold(engine: Engine, hold_id: object, *, actor: str | None = None) -> None:
+    """Give a hold's places back now (the waiting list is offered them first)."""
+    hid = validation.uuid_of(hold_id, "hold_id", "hold")
+    who = validation.actor(actor)
+
+    def work(conn: Connection) -> None:
+        row = _end_hold(conn, hid, "released")
+        promoted = release_seats(conn, row.session_id, row.seats, actor=who, column="held_places")
+        record(conn, "hold.released", actor=who, session_id=row.session_id,
+               details={"hold_id": str(hid), "seats": row.seats, "promoted": promoted})
+
+    write(engine, work)
+
+
+def book_from_hold(engine: Engine, hold_id: object, *, contact_name: str, contact_email: str,
+                   contact_phone: str | None = None, company: str | None = None, seats: int | None = None,
+                   attendees: list | None = None, actor: str | None = None) -> Booking:
+    """Turn a hold into a booking atomically (all its places, or `seats` of them).
+
+    An expired or ended hold cannot be converted: HoldNotActive.
+    """
+    hid = validation.uuid_of(hold_id, "hold_id", "hold")
+    name = validation.text(contact_name, "contact_name", "Contact name", required=True)
+    mail = validation.email(contact_email)
+    phone = validation.phone(contact_phone)
+    firm = validation.text(company, "company", "Company", required=False)
+    who = validation.actor(actor)
+
+    def work(conn: Connection) -> Booking:
+        row = _end_hold(conn, hid, "converted")
+        wanted = row.seats if seats is None else validation.whole_number(seats, "seats", "Places", 1, row.seats)
+        people = validation.attendees(attendees, wanted, name, mail)
+        _check_not_booked_yet(conn, load_session(conn, row.session_id), people)
+        conn.execute(sa.update(cs).where(cs.c.id == row.session_id).values(
+            current_bookings=cs.c.current_bookings + wanted, held_places=cs.c.held_places - wanted,
+            updated_at=utc_now()))
+        promoted = []
+        if wanted < row.seats:
+            promoted = release_seats(conn, row.session_id, row.seats - wanted, actor=who, column="held_places")
+        booking_id = _insert_booking(conn, row.session_id, name=name, email=mail, phone=phone, company=firm,
+                                     seats=wanted, people=people, key=None, actor=who)
+        conn.execute(sa.update(hd).where(hd.c.id == hid).values(booking_id=booking_id))
+        record(conn, "booking.created", actor=who, session_id=row.session_id, booking_id=booking_id,
+               details={"seats": wanted, "contact": name, "from_hold": str(hid), "promoted": promoted})
+        return _load_booking(conn, bk.c.id == booking_id)
+
+    return write(engine, work)
+
+
+def list_holds(engine: Engine, session_id: object) -> list[Hold]:
+    """The session's live holds, soonest to expire first."""
+    sid = validation.uuid_of(session_id, "session_id", "session")
+    with reading(engine) as conn:
+        rows = conn.execute(
+            sa.select(hd).where(hd.c.session_id == sid, hd.c.status == "active", hd.c.expires_at > utc_now())
+            .order_by(hd.c.expires_at)
+        ).all()
+    return [_hold(r) for r in rows]
+
+
+def get_hold(engine: Engine, hold_id: object) -> Hold:
+    hid = validation.uuid_of(hold_id, "hold_id", "hold")
+    with reading(engine) as conn:
+        row = conn.execute(sa.select(hd).where(hd.c.id == hid)).first()
+    if row is None:
+        raise HoldNotActive("does not exist")
+    return _hold(row)

@@ -1,0 +1,99 @@
+"""Waiting lists: first come, first served, promoted to bookings as places free up.
+
+Promotion itself happens in the transaction that frees the places (core.booking.
+promote_waiting): a cancellation, a move away, a raised capacity, a released or expired hold.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from core import validation
+from core.availability import load_session
+from core.changes import record
+from core.config import get_settings, now_local, utc_now
+from core.db import reading, write
+from core.errors import InvalidInput, SessionNotBookable
+from core.models import WaitlistEntry
+from core.schema import waitlist_entries as wl
+
+_ORDER = (wl.c.created_at, wl.c.id)
+
+
+def join_waitlist(engine: Engine, session_id: object, *, name: str, email: str, phone: str | None = None,
+                  company: str | None = None, seats: int = 1, actor: str | None = None) -> WaitlistEntry:
+    """Put a contact on a session's waiting list, when it has fewer places left than wanted.
+
+    Raises InvalidInput (places are free: book instead; already waiting), SessionNotBookable.
+    """
+    sid = validation.uuid_of(session_id, "session_id", "session")
+    seats = validation.whole_number(seats, "seats", "Places", 1, get_settings().capacity_limit)
+    name = validation.text(name, "name", "Name", required=True)
+    mail = validation.email(email, "email")
+    phone = validation.phone(phone)
+    firm = validation.text(company, "company", "Company", required=False)
+    who = validation.actor(actor)
+
+    def work(conn: Connection) -> WaitlistEntry:
+        session = load_session(conn, sid)
+        if session.status != "scheduled" or session.starts_at <= now_local():
+            raise SessionNotBookable(session.label, "it is not open for booking")
+        if session.remaining >= seats:
+            places = "place is" if session.remaining == 1 else "places are"
+            raise InvalidInput("seats", f"{session.remaining} {places} free on {session.label}: book instead.")
+        already = conn.execute(sa.select(wl.c.id).where(
+            wl.c.session_id == sid, wl.c.status == "waiting", wl.c.email == mail)).first()
+        if already:
+            raise InvalidInput("email", f"{mail} is already on the waiting list for {session.label}.")
+        entry_id = uuid.uuid4()
+        conn.execute(wl.insert().values(id=entry_id, session_id=sid, name=name, email=mail, phone=phone,
+                                        company=firm, seats=seats, status="waiting", created_at=utc_now(),
+                                        created_by=who))
+        record(conn, "waitlist.joined", actor=who, session_id=sid,
+               details={"entry_id": str(entry_id), "name": name, "seats": seats})
+        return _entries(conn, sid, entry_id)[0]
+
+    return write(engine, work)
+
+
+def withdraw(engine: Engine, entry_id: object, *, actor: str | None = None) -> None:
+    """Take someone off a waiting list."""
+    eid = validation.uuid_of(entry_id, "entry_id", "waiting-list entry")
+    who = validation.actor(actor)
+
+    def work(conn: Connection) -> None:
+        row = conn.execute(sa.select(wl).where(wl.c.id == eid)).first()
+        if row is None or row.status != "waiting":
+            raise InvalidInput("entry_id", "That person is no longer on the waiting list.")
+        conn.execute(sa.update(wl).where(wl.c.id == eid, wl.c.status == "waiting")
+                     .values(status="withdrawn", ended_at=utc_now()))
+        record(conn, "waitlist.withdrawn", actor=who, session_id=row.session_id,
+               details={"entry_id": str(eid), "name": row.name})
+
+    write(engine, work)
+
+
+def _entries(conn: Connection, session_id: uuid.UUID, only: uuid.UUID | None = None) -> list[WaitlistEntry]:
+    rows = conn.execute(sa.select(wl).where(wl.c.session_id == session_id).order_by(*_ORDER)).all()
+    out, position = [], 0
+    for r in rows:
+        if r.status == "waiting":
+            position += 1
+        entry = WaitlistEntry(
+            id=r.id, session_id=r.session_id, position=position if r.status == "waiting" else 0, name=r.name,
+            email=r.email, phone=r.phone, company=r.company, seats=r.seats, status=r.status,
+            created_at=r.created_at, booking_id=r.booking_id)
+        if only is None or r.id == only:
+            out.append(entry)
+    return out
+
+
+def list_waitlist(engine: Engine, session_id: object, *, include_ended: bool = False) -> list[WaitlistEntry]:
+    """The waiting list with positions (1 = next in line)."""
+    sid = validation.uuid_of(session_id, "session_id", "session")
+    with reading(engine) as conn:
+        entries = _entries(conn, sid)
+    return entries if include_ended else [e for e in entries if e.status == "waiting"]
