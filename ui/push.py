@@ -1,0 +1,137 @@
+"""Push-first live updates for a page, with polling as the fallback.
+
+Served by `server.py`, the process has a change hub (core.notify) and a WebSocket route
+that streams the change version. `live_fragment(body)` then mounts a tiny
+`st.components.v2` component that keeps one WebSocket open to that route: when the
+version moves it sets a trigger, which reruns this fragment (and so `body`) at once.
+`body` itself runs as a nested fragment that still polls: every 30 s while the link is
+up, every LIVE_POLL_SECONDS while it is down or never came up (a proxy that drops
+WebSockets, say). Under plain `streamlit run Home.py` there is no hub and no route, and
+`body` simply polls as before.
+
+Measured on Streamlit 1.67: when the component's `data` changes, its JavaScript module
+runs again without the old cleanup (an extra open socket per change), so `data` is the
+same bytes on every run; nothing per-run (version, time) goes into it. Triggers are
+ignored inside `st.form`: never call this inside a form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from core import notify
+from ui import data
+
+PUSH_PATH = "/push"
+LINK_KEY = "push_link"            # the component's key (one live fragment per page)
+POLL_WHILE_LIVE_SECONDS = 30.0    # the safety net while pushes arrive
+
+HTML = '<div class="push-link" data-state="connecting"><span class="dot"></span><span class="text">instant updates connecting…</span></div>'
+
+CSS = """
+.push-link { font-size: 0.8rem; color: rgba(49, 51, 63, 0.65); line-height: 1.4; }
+.push-link .dot { display: inline-block; width: 0.55em; height: 0.55em; border-radius: 50%;
+                  margin-right: 0.4em; background: #9CA3AF; vertical-align: 0.05em; }
+.push-link[data-state="live"] .dot { background: #15803D; }
+.push-link[data-state="reconnecting"] .dot { background: #D97706; }
+"""
+
+JS = """
+export default function ({ data, parentElement, setStateValue, setTriggerValue }) {
+  const root = parentElement.querySelector('.push-link');
+  const text = parentElement.querySelector('.text');
+  let socket = null, retry = null, watchdog = null, attempt = 0, stopped = false;
+  let shown = null, seen = null;
+
+  const show = (state) => {
+    if (state === shown) return;
+    shown = state;
+    root.dataset.state = state;
+    text.textContent = state === 'live' ? 'instant updates live'
+      : `instant updates reconnecting… (checking every ${data.poll} s)`;
+    setStateValue('link', state);  // reruns the fragment: it picks its poll interval
+  };
+  const address = () => {
+    const url = new URL(data.path, window.location.href);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    return url.href;
+  };
+  const arm = () => {  // no message for 2.5 heartbeats: the link is dead, start again
+    clearTimeout(watchdog);
+    watchdog = setTimeout(() => socket && socket.close(), data.heartbeat * 2500);
+  };
+  const connect = () => {
+    if (stopped) return;
+    const ws = socket = new WebSocket(address());
+    ws.onmessage = (event) => {
+      if (ws !== socket) return;
+      let msg;
+      try { msg = JSON.parse(event.data); } catch (e) { return; }
+      attempt = 0;
+      arm();
+      const moved = shown === 'live' && msg.version !== seen;
+      seen = msg.version;
+      if (moved) setTriggerValue('version', msg.version);
+      else show('live');  // coming up reruns the fragment anyway
+    };
+    ws.onclose = () => {
+      if (ws !== socket) return;
+      socket = null;
+      clearTimeout(watchdog);
+      if (stopped) return;
+      show('reconnecting');
+      const delay = Math.min(250 * 2 ** attempt, 5000) * (0.8 + 0.4 * Math.random());
+      attempt += 1;
+      retry = setTimeout(connect, delay);
+    };
+  };
+  connect();
+  return () => {
+    stopped = true;
+    clearTimeout(retry);
+    clearTimeout(watchdog);
+    const ws = socket;
+    socket = null;
+    if (ws) ws.close(1000);
+  };
+}
+"""
+
+_push_link = st.components.v2.component("availability_push_link", html=HTML, css=CSS, js=JS)
+
+
+def url_path(path: str) -> str:
+    """`path` under the configured server.baseUrlPath."""
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}{path}" if base else path
+
+
+def _ignore() -> None:
+    """State and trigger changes need a callback to exist; the rerun itself is the point."""
+
+
+def push_link() -> str | None:
+    """Mount the link; its state: 'live', 'reconnecting', or None before it has tried."""
+    result = _push_link(
+        key=LINK_KEY,
+        data={"path": url_path(PUSH_PATH), "heartbeat": notify.HEARTBEAT_SECONDS, "poll": data.poll_seconds()},
+        on_link_change=_ignore,
+        on_version_change=_ignore,
+    )
+    return result.get("link")
+
+
+def live_fragment(body: Callable[[], None]) -> Callable[[], None]:
+    """`body` as the page's live fragment: pushed changes rerun it at once, polling backs it up."""
+    if notify.current() is None:
+        return st.fragment(run_every=data.poll_seconds())(body)
+
+    def with_push_link() -> None:
+        every = POLL_WHILE_LIVE_SECONDS if push_link() == "live" else data.poll_seconds()
+        st.fragment(run_every=every)(body)()
+
+    with_push_link.__module__ = body.__module__
+    with_push_link.__qualname__ = with_push_link.__name__ = f"{body.__qualname__}__push"
+    return st.fragment(with_push_link)
