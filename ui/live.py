@@ -14,6 +14,7 @@ import streamlit as st
 from core.config import now_local
 from ui import data
 from ui import keys as K
+from ui.push import live_fragment
 
 log = logging.getLogger(__name__)
 
@@ -64,3 +65,9 @@ def keep_last(page: str, key: object, load):
         raise
     store[page] = (key, value)  # replaced, never appended: memory stays flat
     return value
+
+
+def fragment(body):
+    """`body` as the page's live fragment: rerun at once when a change is pushed (the app
+    served by server.py), and polled as the fallback (see ui/push.py)."""
+    return live_fragment(body)
