@@ -19,7 +19,7 @@ def calendar_link(label: str, icon: str, **query: str) -> None:
     st.page_link("pages/1_Calendar.py", label=label, icon=icon, query_params=query)
 
 
-@st.fragment(run_every=data.poll_seconds())
+@live.fragment
 def week_at_a_glance() -> None:
     status = live.poll()
     if page.waiting_for_database(status):

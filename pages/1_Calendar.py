@@ -19,7 +19,7 @@ filters = sidebar_filters(types, with_view=True)
 st.title("Course calendar")
 
 
-@st.fragment(run_every=data.poll_seconds())
+@live.fragment
 def live_calendar() -> None:
     status = live.poll()
     if page.waiting_for_database(status):

@@ -19,7 +19,7 @@ filters = sidebar_filters(types)
 st.title("Book places")
 
 
-@st.fragment(run_every=data.poll_seconds())
+@live.fragment
 def bookable_sessions() -> None:
     status = live.poll()
     if page.waiting_for_database(status):

@@ -16,7 +16,7 @@ st.title("Occupancy")
 st.markdown(ops.scope_text(start, end, filters, defaulted=defaulted))
 
 
-@st.fragment(run_every=data.poll_seconds())
+@live.fragment
 def live_dashboard() -> None:
     status = live.poll()
     if page.waiting_for_database(status):
