@@ -1,0 +1,67 @@
+"""Faults: the process that books is killed mid-burst; nothing is lost or half made."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import sqlalchemy as sa
+
+from core.db import forget_engine, get_engine
+from tests.conftest import assert_invariants
+
+
+def _start_burst(url: str, session_ids: list) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.tools.burst", url, *map(str, session_ids)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+
+
+def _read_confirmed(proc: subprocess.Popen, until: int) -> list[str]:
+    """Read confirmations until `until` of them arrived (or the burst ended)."""
+    confirmed = []
+    for line in proc.stdout:
+        if line.startswith("OK "):
+            confirmed.append(line.split()[1])
+            if len(confirmed) >= until:
+                break
+        elif line.startswith("DONE"):
+            break
+    return confirmed
+
+
+def test_killing_the_booking_process_mid_burst_loses_no_confirmed_booking(engine, new_session):
+    sessions = [new_session(location=loc, max_capacity=12) for loc in ("Location A", "Location B") for _ in range(5)]
+    url = engine.url.render_as_string(hide_password=False)
+    forget_engine(engine)  # DuckDB: only one process may have the file open
+    proc = _start_burst(url, [s.id for s in sessions])
+    try:
+        confirmed = _read_confirmed(proc, until=40)
+        os.killpg(proc.pid, signal.SIGKILL)
+        # whatever was still in the pipe was also confirmed before the kill
+        rest, _ = proc.communicate(timeout=30)
+        confirmed += [line.split()[1] for line in rest.splitlines() if line.startswith("OK ")]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert len(confirmed) >= 40
+    reopened = get_engine(url)
+    with reopened.connect() as conn:
+        refs = set(conn.execute(sa.text("SELECT reference FROM bookings")).scalars())
+        orphans = conn.execute(sa.text(
+            "SELECT COUNT(*) FROM bookings b WHERE NOT EXISTS "
+            "(SELECT 1 FROM booking_attendees a WHERE a.booking_id = b.id)")).scalar_one()
+        versions = conn.execute(sa.text("SELECT COUNT(*) FROM changes WHERE action = 'booking.created'")).scalar_one()
+    assert set(confirmed) <= refs, set(confirmed) - refs
+    assert len(confirmed) == len(set(confirmed))
+    assert orphans == 0  # every booking has its attendee row: no half-made booking
+    assert versions == len(refs)  # one change-feed row per booking, none missing
+    assert_invariants(reopened)
+
+
+pytestmark = pytest.mark.timeout(120)
