@@ -95,6 +95,9 @@ def calendar_options(initial_date: dt.date, today: dt.date) -> dict:
         # shifting them, and the view dates it reports come back as the same wall dates.
         "timeZone": "UTC",
         "now": today.isoformat(),
+        # A locale given as data (the component bundles none): British dates, Monday first.
+        "locales": [{"code": "en-gb", "week": {"dow": 1, "doy": 4}}],
+        "locale": "en-gb",
         "firstDay": 1,
         "headerToolbar": {"left": "prev,next today", "center": "title",
                           "right": "dayGridMonth,timeGridWeek,timeGridDay,listWeek"},
@@ -106,13 +109,14 @@ def calendar_options(initial_date: dt.date, today: dt.date) -> dict:
         "displayEventTime": False,
         "dayMaxEvents": True,
         "allDaySlot": False,
+        "slotEventOverlap": False,  # side by side: overlapping text cannot be read
         "slotMinTime": "07:00:00",
         "slotMaxTime": "20:00:00",
         "slotLabelFormat": {"hour": "2-digit", "minute": "2-digit", "hour12": False},
         "eventTimeFormat": {"hour": "2-digit", "minute": "2-digit", "hour12": False},
         "views": {
             "listWeek": {"displayEventTime": True},
-            "timeGridWeek": {"dayHeaderFormat": {"weekday": "short", "day": "numeric", "month": "numeric"}},
+            "timeGridWeek": {"dayHeaderFormat": {"weekday": "short", "day": "numeric", "month": "short"}},
         },
         "noEventsContent": "No sessions match the filters in this period.",
     }

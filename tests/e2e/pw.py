@@ -104,3 +104,15 @@ def expect_sidebar_date(page: Page, label: str, day: dt.date) -> None:
     side = page.get_by_test_id("stSidebar")
     for part, value in (("day", day.day), ("month", day.month), ("year", day.year)):
         expect(side.get_by_role("spinbutton", name=f"{part}, {label}")).to_have_attribute("aria-valuenow", str(value))
+
+
+def mark_calendar(page: Page) -> None:
+    """Tag the calendar's DOM so that a remount (new iframe or new FullCalendar) shows."""
+    page.locator(CALENDAR_IFRAME).evaluate("f => { f.dataset.kept = '1'; }")
+    calendar(page).locator(".fc").first.evaluate("el => { el.dataset.kept = '1'; }")
+
+
+def calendar_kept(page: Page) -> bool:
+    same_iframe = page.locator(CALENDAR_IFRAME).evaluate("f => f.dataset.kept === '1'")
+    same_grid = calendar(page).locator(".fc").first.evaluate("el => el.dataset.kept === '1'")
+    return same_iframe and same_grid

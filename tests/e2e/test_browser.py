@@ -53,7 +53,7 @@ def test_calendar_shows_the_remaining_places_of_known_sessions_in_month_week_and
     page.screenshot(path=screenshots / "calendar_week_desktop.png")
 
     pw.switch_view(page, "Day")
-    expect(pw.calendar(page).locator(".fc-toolbar-title")).to_contain_text(f"{target.session_date:%B} {target.session_date.day}")
+    expect(pw.calendar(page).locator(".fc-toolbar-title")).to_have_text(f"{target.session_date.day} {target.session_date:%B %Y}")
     expect(pw.event(page, pw.expected_title(target))).to_be_visible()
     assert [t for t in pw.event_titles(page) if t] == [pw.expected_title(s) for s in same if s.session_date == target.session_date]
 
@@ -107,6 +107,7 @@ def test_the_calendar_stays_on_the_month_navigated_to_when_a_booking_lands_elsew
     expect(title).to_have_text(f"{month:%B %Y}")
     expect(pw.event(watcher, before).first).to_be_attached()
     had_before, had_after = pw.event(watcher, before).count(), pw.event(watcher, after).count()
+    pw.mark_calendar(watcher)
 
     pw.open_calendar(booker, pw.url(app.url, "/Calendar", course="FAW", location=target.location[-1],
                                     **{"from": target.session_date, "to": target.session_date}))
@@ -119,6 +120,7 @@ def test_the_calendar_stays_on_the_month_navigated_to_when_a_booking_lands_elsew
     expect(pw.event(watcher, after)).to_have_count(had_after + 1, timeout=LIVE_WITHIN_MS)
     expect(pw.event(watcher, before)).to_have_count(had_before - 1)
     expect(title).to_have_text(f"{month:%B %Y}")
+    assert pw.calendar_kept(watcher), "the calendar was mounted anew (it would flicker and lose its view)"
 
 
 def test_each_sidebar_filter_narrows_the_calendar_and_is_written_to_the_url(app_server, new_page, screenshots):
