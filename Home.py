@@ -4,10 +4,15 @@ import datetime as dt
 
 import streamlit as st
 
+import pandas as pd
+
 from core.config import today
 from ui import data, live, page
-from ui.events import places_text, times_text
-from ui.filters import Filters
+from ui.daylist import day_list
+from ui.detail import session_dialog
+from ui.events import ALMOST_AMBER, FULL_RED, places_text, times_text
+from ui.filters import Filters, is_phone
+from ui.tiles import tiles
 
 DAYS = 7
 
@@ -33,11 +38,10 @@ def week_at_a_glance() -> None:
     almost = sum(s.state == "almost_full" for s in scheduled)
     span = {"from": first.isoformat(), "to": last.isoformat()}
 
-    cols = st.columns(4)
-    cols[0].metric("Sessions", len(scheduled))
-    cols[1].metric("Places left", sum(s.remaining for s in scheduled))
-    cols[2].metric("Full", full)
-    cols[3].metric("Almost full (3 or fewer)", almost)
+    tiles([("Sessions", len(scheduled), "#111827"),
+           ("Places left", sum(s.remaining for s in scheduled), "#166534"),
+           ("Full", full, FULL_RED),
+           ("Almost full (3 or fewer)", almost, ALMOST_AMBER)])
     links = st.columns(4)
     with links[0]:
         calendar_link(f"All {len(scheduled)} sessions", ":material/calendar_month:", **span)
@@ -51,7 +55,17 @@ def week_at_a_glance() -> None:
     if not sessions:
         st.info("No sessions are scheduled today or in the next 7 days.", icon=":material/event_note:")
         return
-    rows = [
+    if is_phone():
+        clicked = day_list(sessions, "home")
+        if clicked:
+            session_dialog(clicked)
+        return
+    st.dataframe(week_table(sessions), hide_index=True, width="stretch", key="home_table",
+                 height=min(38 + 35 * len(sessions), 640))
+
+
+def week_table(sessions):
+    rows = pd.DataFrame([
         {
             "Day": f"{s.session_date:%a %-d %b}",
             "Time": times_text(s),
@@ -61,9 +75,10 @@ def week_at_a_glance() -> None:
             "Places left": places_text(s, long=True) if s.status == "scheduled" else s.status.upper(),
         }
         for s in sessions
-    ]
-    st.dataframe(rows, hide_index=True, width="stretch", key="home_table",
-                 height=min(38 + 35 * len(rows), 640))
+    ])
+    colour = {"full": f"color: {FULL_RED}; font-weight: 700", "almost_full": f"color: {ALMOST_AMBER}; font-weight: 600"}
+    states = [s.state for s in sessions]
+    return rows.style.apply(lambda column: [colour.get(state, "") for state in states], subset=["Places left"])
 
 
 week_at_a_glance()

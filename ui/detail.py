@@ -11,7 +11,8 @@ from core.models import Session
 from ui import data, live
 from ui import keys as K
 from ui.booking import bookings_list, booking_form
-from ui.events import STATE_TEXT, places_text, times_text
+from ui.events import ALMOST_AMBER, FULL_RED, STATE_TEXT, places_text, times_text
+from ui.tiles import tiles
 
 
 def _facts(s: Session) -> None:
@@ -24,10 +25,9 @@ def _facts(s: Session) -> None:
 
 
 def _counts(s: Session) -> None:
-    booked, capacity, left = st.columns(3)
-    booked.metric("Booked", s.current_bookings)
-    capacity.metric("Capacity", s.max_capacity)
-    left.metric("Remaining", s.remaining)
+    left_colour = {"full": FULL_RED, "almost_full": ALMOST_AMBER}.get(s.state, "#166534")
+    tiles([("Booked", s.current_bookings, "#111827"), ("Capacity", s.max_capacity, "#111827"),
+           ("Remaining", s.remaining, left_colour)])
     text = places_text(s, long=True)
     if s.state == "full":
         st.error(f"**{text}**", icon=":material/event_busy:")

@@ -159,7 +159,7 @@ def query_string(query: Mapping[str, object]) -> str:
 # --- Streamlit half ---------------------------------------------------------------------
 
 
-def _is_phone() -> bool:
+def is_phone() -> bool:
     """A best guess from the browser's User-Agent; the sidebar toggle overrides it."""
     try:
         agent = st.context.headers.get("User-Agent", "") or ""
@@ -180,7 +180,7 @@ def _widget_values(filters: Filters) -> dict[str, object]:
         K.F_STATES: list(filters.states),
         K.F_LOCATIONS: list(filters.locations),
         K.F_CANCELLED: filters.show_cancelled,
-        K.F_COMPACT: _is_phone() if filters.compact is None else filters.compact,
+        K.F_COMPACT: is_phone() if filters.compact is None else filters.compact,
     }
 
 
@@ -239,7 +239,7 @@ def sidebar_filters(types: Sequence[CourseType], *, with_states: bool = True, wi
         (known.states if known else ()),
         locations=tuple(loc for loc in LOCATIONS if loc in st.session_state[K.F_LOCATIONS]),
         show_cancelled=bool(st.session_state[K.F_CANCELLED]),
-        compact=None if compact == _is_phone() else compact,
+        compact=None if compact == is_phone() else compact,
     )
     query = to_query(filters, types)
     if query_string(query) != query_string(params):
@@ -251,4 +251,4 @@ def sidebar_filters(types: Sequence[CourseType], *, with_states: bool = True, wi
 
 def compact_view(filters: Filters) -> bool:
     """The list view: as asked in the sidebar or the link, else on phones."""
-    return _is_phone() if filters.compact is None else filters.compact
+    return is_phone() if filters.compact is None else filters.compact

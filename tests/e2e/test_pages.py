@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 
 import pytest
@@ -59,10 +60,16 @@ def test_home_counts_the_week_ahead_and_links_into_the_calendar(demo_db_url, use
     week = [s for s in sessions_by_id(demo_db_url, days=7).values()
             if s.status == "scheduled" and today() <= s.session_date <= today() + dt.timedelta(days=7)]
     at = run_page("Home.py")
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Sessions"] == str(len(week))
-    assert metrics["Full"] == str(sum(s.remaining == 0 for s in week))
-    assert metrics["Places left"] == str(sum(s.remaining for s in week))
+    tiles = next(h.value for h in at.html if 'class="tiles"' in h.value)
+    counts = dict(re.findall(r'">([^<]+)</div><div class="tile-value"[^>]*>(\d+)<', tiles))
+    assert counts == {
+        "Sessions": str(len(week)),
+        "Places left": str(sum(s.remaining for s in week)),
+        "Full": str(sum(s.remaining == 0 for s in week)),
+        "Almost full (3 or fewer)": str(sum(0 < s.remaining <= 3 for s in week)),
+    }
+    links = {link.label: link for link in at.get("page_link")}
+    assert any(label.endswith(" full") for label in links)
 
 
 def test_the_compact_list_lists_exactly_the_sessions_the_url_filters_ask_for(demo_db_url, use_database):
@@ -237,3 +244,23 @@ def test_a_booking_can_be_cancelled_and_moved_from_the_session_detail(bookable, 
     assert any(f"Booking {two.reference} moved to" in s.value for s in at.success)
     assert booking.get_booking(engine, two.id).session_id == target.id
     assert not at.exception
+
+
+def test_when_the_database_is_away_the_page_keeps_its_data_says_reconnecting_and_recovers(demo_db_url, use_database, monkeypatch):
+    use_database(demo_db_url)
+    at = run_page("pages/1_Calendar.py", view="list")
+    listed = listed_session_ids(at, "cal")
+    assert listed and any("live, updated" in c.value for c in at.caption)
+
+    def unreachable(engine):
+        raise ConnectionError("connection refused")
+
+    with monkeypatch.context() as away:
+        away.setattr("core.changes.latest_version", unreachable)
+        at.run()
+        assert not at.exception
+        assert any(re.search(r"reconnecting\*\*, data from \d\d:\d\d$", c.value) for c in at.caption)
+        assert listed_session_ids(at, "cal") == listed
+    at.run()
+    assert any("live, updated" in c.value for c in at.caption)
+    assert not any("reconnecting" in c.value for c in at.caption)
