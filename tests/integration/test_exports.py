@@ -164,7 +164,9 @@ def test_no_cell_of_any_export_workbook_is_a_formula(engine, data):
 def test_summary_sheet_totals_match_the_sessions(engine, data):
     ws = _xlsx(engine, data["scope"])["Summary"]
     summary = {r[0].value: r[1].value for r in ws.iter_rows(min_row=2)}
+    formats = {r[0].value: r[1].number_format for r in ws.iter_rows(min_row=2)}
     assert summary["Sessions (not cancelled)"] == 2
+    assert summary["Fill rate"] == pytest.approx(8 / 22, abs=1e-4) and formats["Fill rate"] == "0%"
     assert summary["Places sold"] == 8 and summary["Capacity"] == 22
     assert summary["Bookings listed"] == 3
 
