@@ -58,19 +58,20 @@ export default function ({ data, parentElement, setStateValue, setTriggerValue }
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     return url.href;
   };
-  const arm = () => {  // no message for 2.5 heartbeats: the link is dead, start again
+  const arm = (ms) => {  // silence for that long: the link is dead (or never came up)
     clearTimeout(watchdog);
-    watchdog = setTimeout(() => socket && socket.close(), data.heartbeat * 2500);
+    watchdog = setTimeout(() => socket && socket.close(), ms);
   };
   const connect = () => {
     if (stopped) return;
     const ws = socket = new WebSocket(address());
+    arm(5000);  // the server sends the version as soon as the link opens
     ws.onmessage = (event) => {
       if (ws !== socket) return;
       let msg;
       try { msg = JSON.parse(event.data); } catch (e) { return; }
       attempt = 0;
-      arm();
+      arm(data.heartbeat * 2500);
       const moved = shown === 'live' && msg.version !== seen;
       seen = msg.version;
       if (moved) setTriggerValue('version', msg.version);
