@@ -1,0 +1,141 @@
+"""Pushed live updates in a real Chromium: two app instances (`streamlit run server.py`)
+on one PostgreSQL, a page on each; the push route blocked; ten tabs at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from core import booking
+from core.availability import find_sessions, get_session
+from core.config import today
+from tests.e2e import pw
+from tests.e2e.push_harness import listener_backend, make_pg_database, start_server, stop_server, wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+
+PUSHED_WITHIN_MS = 1_000
+POLLED_WITHIN_MS = 2_000 + 3_000  # the short interval, plus a rerun on a busy two-core machine
+
+
+@pytest.fixture(scope="module")
+def db(postgres_url):
+    database, drop = make_pg_database(postgres_url)
+    yield database
+    drop()
+
+
+@pytest.fixture(scope="module")
+def instances(db, tmp_path_factory):
+    """Two app processes on different ports, one database."""
+    folder = tmp_path_factory.mktemp("instances")
+    first = start_server(folder / "a", db.url)
+    try:
+        second = start_server(folder / "b", db.url)
+    except BaseException:
+        stop_server(first)
+        raise
+    yield first, second
+    stop_server(second)
+    stop_server(first)
+
+
+def _target(db, course: str, places: int):
+    found = [s for s in find_sessions(db.engine, today() + dt.timedelta(days=4), today() + dt.timedelta(days=60))
+             if s.short_code == course and s.status == "scheduled" and s.remaining >= places]
+    assert found, f"the demo data has no {course} session with {places} places"
+    return found[0]
+
+
+def _address(base: str, s) -> str:
+    return pw.url(base, "/Calendar", course=s.short_code, location=s.location[-1],
+                  **{"from": s.session_date, "to": s.session_date})
+
+
+def _link_state(page):
+    return page.locator(".push-link")
+
+
+def _open_live(page, address: str, s) -> None:
+    pw.open_calendar(page, address)
+    expect(_link_state(page)).to_have_attribute("data-state", "live")
+    expect(pw.event(page, pw.expected_title(s))).to_be_visible()
+
+
+def _book_elsewhere(db, s) -> None:
+    """A booking written by another instance: it reaches the pages only through the database."""
+    booking.book(db.engine, s.id, contact_name="Elsewhere", contact_email=f"e-{uuid.uuid4().hex[:8]}@example.co.uk")
+
+
+def test_a_booking_on_one_instance_shows_on_the_other_within_1s_and_still_does_after_its_listener_is_killed(
+        instances, db, new_page):
+    first, second = instances
+    target = _target(db, "EFAW", places=3)
+    booker, watcher = new_page(), new_page()
+    _open_live(booker, _address(first.url, target), target)
+    _open_live(watcher, _address(second.url, target), target)
+    pw.switch_view(watcher, "Week")
+    pw.mark_calendar(watcher)
+
+    pw.event(booker, pw.expected_title(target)).click()
+    pw.fill_booking(booker, name="Dana Push", email="dana@example.co.uk", seats=1)
+    after = pw.expected_title(target, remaining=target.remaining - 1)
+    confirmed_at = time.monotonic()
+    pw.confirm(booker)
+    expect(pw.event(watcher, after)).to_be_visible(timeout=PUSHED_WITHIN_MS + 2_000)
+    shown_ms = (time.monotonic() - confirmed_at) * 1000
+    expect(pw.dialog(booker)).to_contain_text("Reference: BK-")
+    # From the click on the first instance to the other instance's page: booking included.
+    assert shown_ms < PUSHED_WITHIN_MS, f"shown {shown_ms:.0f} ms after the click"
+    assert pw.calendar(watcher).get_by_role("button", name="Week", exact=True).get_attribute("aria-pressed") == "true"
+    assert pw.calendar_kept(watcher), "the calendar was mounted anew: the view would jump"
+
+    # The second instance loses its LISTEN connection; the next booking still reaches it.
+    killed = listener_backend(db.engine, second)
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql(f"SELECT pg_terminate_backend({int(killed)})").scalar() is True
+    _book_elsewhere(db, target)
+    expect(pw.event(watcher, pw.expected_title(get_session(db.engine, target.id)))).to_be_visible(timeout=POLLED_WITHIN_MS)
+    wait_until(lambda: listener_backend(db.engine, second) not in (None, killed), "the listener to reconnect")
+    assert second.health()["listener"] == "listening"
+
+
+def test_with_the_push_route_blocked_the_page_says_reconnecting_and_a_booking_still_shows_by_polling(
+        instances, db, new_page):
+    first, _ = instances
+    target = _target(db, "CPR", places=2)
+    page = new_page()
+    page.route_web_socket(re.compile(r"/push$"), lambda ws: ws.close())  # as a proxy that drops it
+    pw.open_calendar(page, _address(first.url, target))
+    expect(_link_state(page)).to_have_attribute("data-state", "reconnecting")
+    expect(_link_state(page)).to_contain_text("reconnecting")
+    expect(pw.event(page, pw.expected_title(target))).to_be_visible()
+
+    _book_elsewhere(db, target)
+    expect(pw.event(page, pw.expected_title(get_session(db.engine, target.id)))).to_be_visible(timeout=POLLED_WITHIN_MS)
+    expect(_link_state(page)).to_have_attribute("data-state", "reconnecting")
+
+
+def test_ten_tabs_of_the_app_in_one_browser_all_load_and_all_show_a_booking(instances, db, browser):
+    first, _ = instances
+    target = _target(db, "PFA", places=2)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(30_000)
+    try:
+        tabs = [context.new_page() for _ in range(10)]
+        for tab in tabs:
+            tab.goto(_address(first.url, target))
+        for tab in tabs:
+            expect(_link_state(tab)).to_have_attribute("data-state", "live")
+            expect(pw.event(tab, pw.expected_title(target))).to_be_visible()
+        _book_elsewhere(db, target)
+        after = pw.expected_title(get_session(db.engine, target.id))
+        for tab in tabs:
+            expect(pw.event(tab, after)).to_be_visible(timeout=POLLED_WITHIN_MS)
+    finally:
+        context.close()
