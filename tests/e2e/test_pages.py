@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import uuid
 
@@ -264,3 +265,76 @@ def test_when_the_database_is_away_the_page_keeps_its_data_says_reconnecting_and
     at.run()
     assert any("live, updated" in c.value for c in at.caption)
     assert not any("reconnecting" in c.value for c in at.caption)
+
+
+# --- what the calendar component is given ----------------------------------------------------
+
+
+def calendar_args(at: AppTest) -> tuple[str, dict]:
+    """The calendar component's arguments, as sent to the browser (bytes and parsed)."""
+    component = next(n for n in at.main if n.type == "component_instance")
+    return component.proto.json_args, json.loads(component.proto.json_args)
+
+
+def test_the_calendar_gets_byte_identical_arguments_until_something_changes(writable_demo_db_url, use_database):
+    use_database(writable_demo_db_url)
+    engine = get_engine(writable_demo_db_url)
+    at = run_page("pages/1_Calendar.py")
+    first, parsed = calendar_args(at)
+    assert parsed["key"].startswith(K.CALENDAR) and parsed["options"]["height"] > 0
+    at.run()
+    assert calendar_args(at)[0] == first  # a refresh with no change: the component is left alone
+
+    target = next(s for s in find_sessions(engine, today() + dt.timedelta(days=1), today() + dt.timedelta(days=9),
+                                           availability=["available"]))
+    booking.book(engine, target.id, contact_name="Ana", contact_email="ana@example.co.uk")
+    at.run()
+    changed, now = calendar_args(at)
+    assert changed != first
+    before = {e["id"]: e for e in parsed["events"]}
+    after = {e["id"]: e for e in now["events"]}
+    assert before.keys() == after.keys()
+    assert [i for i in after if after[i] != before[i]] == [str(target.id)]
+    assert after[str(target.id)]["title"].endswith(f"{target.remaining - 1} left")
+    assert now["options"] == parsed["options"]
+    at.run()
+    assert calendar_args(at)[0] == changed
+
+
+def test_cancelled_sessions_are_hidden_unless_asked_for_and_then_struck_through(demo_db_url, use_database):
+    use_database(demo_db_url)
+    cancelled = next(s for s in find_sessions(get_engine(demo_db_url), today(), today() + dt.timedelta(days=120),
+                                              include_cancelled=True) if s.status == "cancelled")
+    day = {"from": cancelled.session_date.isoformat(), "to": cancelled.session_date.isoformat()}
+    hidden = calendar_args(run_page("pages/1_Calendar.py", **day))[1]["events"]
+    assert str(cancelled.id) not in {e["id"] for e in hidden}
+    shown = {e["id"]: e for e in calendar_args(run_page("pages/1_Calendar.py", cancelled="1", **day))[1]["events"]}
+    event = shown[str(cancelled.id)]
+    assert event["title"].endswith("CANCELLED") and "ses-cancelled" in event["classNames"]
+
+
+def test_every_calendar_event_says_its_state_in_words_not_only_in_colour(demo_db_url, use_database):
+    use_database(demo_db_url)
+    events = calendar_args(run_page("pages/1_Calendar.py"))[1]["events"]
+    known = sessions_by_id(demo_db_url, days=45)
+    assert events
+    for event in events:
+        s = known.get(event["id"])
+        if s is None or s.status != "scheduled":
+            continue
+        words = {"full": "FULL", "almost_full": f"only {s.remaining} left", "available": f"{s.remaining} left"}[s.state]
+        assert event["title"] == f"{s.short_code} {s.start_time:%H:%M} · {s.location[-1]} · {words}"
+        assert f"ses-{s.state.replace('_', '-')}" in event["classNames"]
+
+
+def test_clicking_a_session_in_the_calendar_opens_its_detail_once(demo_db_url, use_database):
+    use_database(demo_db_url)
+    at = run_page("pages/1_Calendar.py")
+    key, events = calendar_args(at)[1]["key"], calendar_args(at)[1]["events"]
+    clicked = next(e for e in events if "ses-available" in e["classNames"])
+    at.session_state[key] = {"callback": "eventClick", "eventClick": {"event": {"id": clicked["id"]}, "view": {}}}
+    at.run()
+    opened = [k for k in (b.key for b in at.button) if k and k.startswith("FormSubmitter:") and clicked["id"] in k]
+    assert opened, "the session's booking form is shown"
+    at.run()  # the same (sticky) value again, as on every poll: the dialog is not opened again
+    assert not [k for k in (b.key for b in at.button) if k and k.startswith("FormSubmitter:")]
