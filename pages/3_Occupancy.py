@@ -4,7 +4,7 @@ time, and the next 14 days riskiest first; all live, for the sidebar's range and
 import streamlit as st
 
 from core.config import today
-from ui import data, live, ops, page
+from ui import live, ops, page
 from ui.filters import sidebar_filters
 
 page.setup("Occupancy", ":material/monitoring:")

@@ -291,8 +291,10 @@ def _cancel(session_id: str, label: str) -> None:
     st.session_state[OK.CANCEL_CONFIRM] = False
     if to_rebook:
         places = sum(b.seats for b in to_rebook)
-        _say("edit", "warning", f"Cancelled {label}. These {len(to_rebook)} bookings ({places} places) are "
-                                "marked for rebooking; nothing was deleted. Contact each one to offer another date:",
+        which = ("This booking" if len(to_rebook) == 1 else f"These {len(to_rebook)} bookings")
+        _say("edit", "warning", f"Cancelled {label}. {which} ({places} place{'s' if places != 1 else ''}) "
+                                f"{'is' if len(to_rebook) == 1 else 'are'} marked for rebooking; nothing was deleted. "
+                                "Contact each one to offer another date:",
              _rebook_rows(to_rebook))
     else:
         _say("edit", "success", f"Cancelled {label}. It had no bookings.")
@@ -391,6 +393,13 @@ def _import(data_bytes: bytes, name: str) -> None:
     _say("import", "success", f"Imported {len(report.created)} sessions from {name}.")
 
 
+_PROBLEM_COLUMNS = {
+    "Line": st.column_config.NumberColumn("Line", width="small"),
+    "Column": st.column_config.TextColumn("Column", width="small"),
+    "Problem": st.column_config.TextColumn("Problem", width="large"),
+}
+
+
 def _problem_frame(problems) -> pd.DataFrame:
     return pd.DataFrame([{"Line": p.line, "Column": p.column or "(whole row)", "Problem": p.message}
                          for p in problems])
@@ -415,12 +424,14 @@ def import_panel() -> None:
         rows = len({p.line for p in report.problems})
         st.error(f"{len(report.problems)} problem(s) on {rows} line(s): nothing will be imported. Fix them in the "
                  "file and upload it again.", icon=":material/error:")
-        st.dataframe(_problem_frame(report.problems), hide_index=True, width="stretch", key=OK.IMP_PROBLEMS_TABLE)
+        st.dataframe(_problem_frame(report.problems), hide_index=True, width="stretch", key=OK.IMP_PROBLEMS_TABLE,
+                     column_config=_PROBLEM_COLUMNS)
         return
     if report.warnings:
         st.warning(f"{len(report.warnings)} row(s) overlap another session at the same location. They can be "
                    "imported if the site has room for both.", icon=":material/warning:")
-        st.dataframe(_problem_frame(report.warnings), hide_index=True, width="stretch", key=OK.IMP_WARNINGS_TABLE)
+        st.dataframe(_problem_frame(report.warnings), hide_index=True, width="stretch", key=OK.IMP_WARNINGS_TABLE,
+                     column_config=_PROBLEM_COLUMNS)
     st.success(f"All {len(report.rows)} rows are good.", icon=":material/check_circle:")
     st.button(f"Import {len(report.rows)} sessions", type="primary", key=OK.IMP_IMPORT, on_click=_import,
               args=(raw, upload.name), icon=":material/upload:")
