@@ -213,14 +213,23 @@ def _lead_time(conn: Connection, scope: ReportScope, tz_name: str) -> pd.DataFra
 
 def _next_days(conn: Connection, scope: ReportScope, today: dt.date) -> pd.DataFrame:
     """Scheduled sessions from today for AT_RISK_DAYS days (course and site filters apply,
-    not the date range): at-risk ones first, then the emptiest, then the soonest."""
+    not the date range): at-risk ones first, then the emptiest, then the soonest.
+
+    Places left are as the calendar shows them: capacity less places booked and places
+    held right now; `waiting` counts people on the waiting list.
+    """
+    from core.config import utc_now
+
     near = ReportScope(today, today + dt.timedelta(days=AT_RISK_DAYS - 1), scope.course_types, scope.locations)
     where, params, binds = _scope_sql(near)
+    params["now_utc"] = utc_now()
     at_risk = "CASE WHEN s.current_bookings * 2 < s.max_capacity THEN 1 ELSE 0 END"
+    held = ("COALESCE((SELECT SUM(h.seats) FROM holds h WHERE h.session_id = s.id AND h.status = 'active' "
+            "AND h.expires_at > :now_utc), 0)")
+    waiting = "(SELECT COUNT(*) FROM waitlist_entries w WHERE w.session_id = s.id AND w.status = 'waiting')"
     sql = f"""
         SELECT s.id, s.session_date, s.start_time, s.end_time, s.course_type, s.location,
-               s.max_capacity, s.current_bookings, s.max_capacity - s.current_bookings,
-               {at_risk}
+               s.max_capacity, s.current_bookings, {held}, {waiting}, {at_risk}
         FROM course_sessions s
         WHERE {where} AND s.status = 'scheduled'
         ORDER BY {at_risk} DESC,
@@ -228,10 +237,11 @@ def _next_days(conn: Connection, scope: ReportScope, today: dt.date) -> pd.DataF
                  s.session_date, s.start_time, s.location
     """
     cols = ["session_id", "session_date", "start_time", "end_time", "course_type", "location",
-            "capacity", "booked", "places_left", "at_risk"]
+            "capacity", "booked", "held", "waiting", "at_risk"]
     df = _frame(conn, sql, params, binds, cols)
-    for col in ("capacity", "booked", "places_left"):
+    for col in ("capacity", "booked", "held", "waiting"):
         df[col] = df[col].astype("int64")
+    df.insert(8, "places_left", (df.capacity - df.booked - df.held).clip(lower=0))
     df["at_risk"] = df["at_risk"].astype(bool)
     df["fill_rate"] = (df["booked"] / df["capacity"]).astype("float64")
     df["days_away"] = [(d - today).days for d in df["session_date"]]

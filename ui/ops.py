@@ -151,6 +151,8 @@ def next_days_table(frame: pd.DataFrame, types: Sequence[CourseType]) -> pd.Data
         "Location": frame.location,
         "Booked": [f"{b} of {c}" for b, c in zip(frame.booked, frame.capacity)],
         "Places left": frame.places_left,
+        "Held now": frame.held,
+        "Waiting": frame.waiting,
         "Fill": (frame.fill_rate * 100).round(0),
     })
 
@@ -168,6 +170,9 @@ def render_next_days(rep: OccupancyReport, types: Sequence[CourseType]) -> None:
         column_config={
             "Date": st.column_config.DateColumn("Date", format="ddd D MMM"),
             "Places left": st.column_config.NumberColumn("Places left", format="%d"),
+            "Held now": st.column_config.NumberColumn("Held now", format="%d",
+                                                      help="Places held for callers right now (they expire)."),
+            "Waiting": st.column_config.NumberColumn("Waiting", format="%d", help="People on the waiting list."),
             "Risk": st.column_config.TextColumn("Risk", help="Less than half full", width="small"),
             "Fill": st.column_config.ProgressColumn("Fill", min_value=0, max_value=100, format="%.0f%%"),
         },

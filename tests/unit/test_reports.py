@@ -168,3 +168,15 @@ def test_booking_made_late_evening_in_summer_counts_on_the_next_local_day(engine
     report = occupancy_report(engine, schedule["scope"], today=schedule["today"])
     assert dt.date(2030, 7, 1) in set(report.pace.booked_on.dt.date)
     assert dt.date(2030, 6, 30) not in set(report.pace.booked_on.dt.date)
+
+
+def test_next_days_count_live_holds_against_places_left_and_show_the_waiting_list(engine, schedule):
+    from core.holds import place_hold
+    from core.waitlist import join_waitlist
+
+    s1, s2 = schedule["ids"][:2]
+    place_hold(engine, s2, 2, held_by="Sam")
+    join_waitlist(engine, s1, name="Łukasz Nowak", email="lukasz@example.com", seats=1)
+    table = occupancy_report(engine, schedule["scope"], today=schedule["today"]).next_days.set_index("session_id")
+    assert (table.loc[s2, "held"], table.loc[s2, "places_left"], table.loc[s2, "booked"]) == (2, 7, 3)
+    assert table.loc[s1, "waiting"] == 1 and table.loc[s1, "places_left"] == 0
