@@ -112,17 +112,19 @@ def state_label(session: Session) -> str:
 
 
 SESSION_HEADERS = (
-    "Date", "Day", "Start", "End", "Course", "Code", "Location", "Capacity", "Booked",
+    "Date", "Day", "Start", "End", "Course", "Code", "Location", "Capacity", "Booked", "Held",
     "Places left", "Fill rate", "Status", "Availability", "Instructor notes", "Session ID",
 )
 
 
 def session_row(s: Session) -> tuple:
-    """One sessions-sheet row with typed values (dates, times, ints, a 0..1 fill rate)."""
+    """One sessions-sheet row with typed values (dates, times, ints, a 0..1 fill rate).
+
+    Places left = capacity - booked - held (places held for callers right now)."""
     fill = s.current_bookings / s.max_capacity if s.max_capacity else 0.0
     return (
         s.session_date, f"{s.session_date:%a}", s.start_time, s.end_time, s.course_type,
-        s.short_code, s.location, s.max_capacity, s.current_bookings, s.remaining,
+        s.short_code, s.location, s.max_capacity, s.current_bookings, s.held, s.remaining,
         round(fill, 4), s.status, state_label(s), s.instructor_notes or "", str(s.id),
     )
 

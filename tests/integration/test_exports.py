@@ -83,8 +83,8 @@ def test_sessions_csv_read_by_pandas_matches_the_database(engine, data):
         assert row["Date"] == s.session_date.isoformat()
         assert (row["Start"], row["End"]) == (f"{s.start_time:%H:%M}", f"{s.end_time:%H:%M}")
         assert (row["Course"], row["Location"], row["Session ID"]) == (s.course_type, s.location, str(s.id))
-        assert (int(row["Capacity"]), int(row["Booked"]), int(row["Places left"])) == (
-            s.max_capacity, s.current_bookings, s.remaining)
+        assert (int(row["Capacity"]), int(row["Booked"]), int(row["Held"]), int(row["Places left"])) == (
+            s.max_capacity, s.current_bookings, s.held, s.remaining)
     assert list(frame["Booked"].astype(int)) == [6, 2]
 
 
@@ -136,7 +136,7 @@ def test_sessions_sheet_has_typed_cells_equal_to_the_database(engine, data):
         assert row["Fill rate"] == pytest.approx(s.current_bookings / s.max_capacity, abs=1e-4)
         assert row["Course"] == s.course_type and row["Session ID"] == str(s.id)
     assert cells["A"].number_format == "dd/mm/yyyy" and cells["C"].number_format == "hh:mm"
-    assert cells["K"].number_format == "0%" and cells["H"].data_type == "n"
+    assert cells["L"].number_format == "0%" and cells["H"].data_type == "n"
 
 
 def test_bookings_sheet_keeps_a_formula_looking_name_as_text(engine, data):
@@ -311,3 +311,15 @@ def test_unknown_course_type_lists_the_known_ones(engine, data, tmp_path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "'Yoga' is not a course" in lines[0] and "EFAW" in lines[0]
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_places_held_for_a_caller_are_not_offered_as_left_in_the_exports(engine, data):
+    from core.holds import place_hold
+
+    place_hold(engine, data["s2"].id, 3, held_by="Sam")
+    frame = pd.read_csv(io.BytesIO(export_sessions(engine, data["scope"], "csv").data), dtype=str)
+    row = frame[frame["Session ID"] == str(data["s2"].id)].iloc[0]
+    assert (row["Capacity"], row["Booked"], row["Held"], row["Places left"]) == ("10", "2", "3", "5")
+    events = icalendar.Calendar.from_ical(export_sessions(engine, data["scope"], "ics").data).walk("VEVENT")
+    summary = {str(ev["UID"]).split("@")[0]: str(ev["SUMMARY"]) for ev in events}
+    assert summary[str(data["s2"].id)] == "Emergency First Aid at Work - 5 places left"
