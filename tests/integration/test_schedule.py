@@ -224,3 +224,35 @@ def test_a_wrong_header_is_reported_on_line_one(engine, header, says):
 def test_an_empty_file_says_to_start_from_the_template(engine):
     report = import_sessions_csv(engine, b"")
     assert "template" in report.problems[0].message
+
+
+def _import_args(*argv: str):
+    import argparse
+
+    from core.importer import add_import_parser
+
+    parser = argparse.ArgumentParser(prog="python -m core")
+    add_import_parser(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["import-sessions", *argv])
+
+
+def test_import_command_checks_then_imports_a_good_file(engine, tmp_path):
+    from core.importer import import_command
+
+    path = tmp_path / "sessions.csv"
+    path.write_bytes(_csv(f"FAW,{_day(30).isoformat()},09:00,16:30,A,,", f"PFA,{_day(31).isoformat()},09:30,16:30,B,,"))
+    assert "2 sessions are ready to import" in import_command(_import_args(str(path), "--check"), engine)
+    assert count_rows(engine, "course_sessions") == 0
+    assert import_command(_import_args(str(path)), engine) == f"Imported 2 sessions from {path}."
+    assert count_rows(engine, "course_sessions") == 2
+
+
+def test_import_command_lists_each_problem_and_imports_nothing(engine, tmp_path, capsys):
+    from core.importer import import_command
+
+    path = tmp_path / "bad.csv"
+    path.write_bytes(_csv(f"FAW,{_day(30).isoformat()},09:00,16:30,A,,", f"FAW,{_day(31).isoformat()},09:00,16:30,Z,,"))
+    with pytest.raises(InvalidInput, match="1 problem"):
+        import_command(_import_args(str(path)), engine)
+    assert "line 3, location: 'Z' is not a location" in capsys.readouterr().err
+    assert count_rows(engine, "course_sessions") == 0
