@@ -30,7 +30,7 @@ def bookable_sessions() -> None:
     found = live.keep_last("book", (start, end, filters, status.version),
                            lambda: data.sessions(start, end, filters, status.version))
     sessions = [s for s in found if bookable(s)]
-    counts_line(sessions, f"Bookable from {start:%-d %b} to {end:%-d %b}")
+    counts_line(sessions, f"Bookable from {start:%-d %b} to {end:%-d %b}", with_full=False)
     hidden = len(found) - len(sessions)
     if hidden:
         st.caption(f"{hidden} session{'s' if hidden != 1 else ''} in this period not listed: full, cancelled or already started.")

@@ -28,11 +28,12 @@ def count(sessions: Sequence[Session]) -> Counts:
     )
 
 
-def counts_line(sessions: Sequence[Session], where: str) -> None:
+def counts_line(sessions: Sequence[Session], where: str, *, with_full: bool = True) -> None:
     c = count(sessions)
+    full = f":red[**{c.full} full**] · " if with_full else ""
     st.markdown(
         f"{where}: **{c.sessions}** session{'s' if c.sessions != 1 else ''} · "
-        f":red[**{c.full} full**] · :orange[**{c.almost_full} almost full**] · "
+        f"{full}:orange[**{c.almost_full} almost full**] · "
         f"**{c.places_left}** place{'s' if c.places_left != 1 else ''} left"
     )
 

@@ -25,7 +25,9 @@ def url(base: str, path: str, **query: object) -> str:
 
 
 def wait_live(page: Page) -> None:
+    """The page has data ('live, updated ...') and every widget has replaced its placeholder."""
     expect(page.get_by_text("live, updated").first).to_be_visible()
+    expect(page.locator("[data-testid=stSkeleton], [data-testid=stSkeletonElement]")).to_have_count(0)
 
 
 def open_page(page: Page, address: str) -> None:
