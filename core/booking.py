@@ -8,6 +8,7 @@ written in the same transaction.
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 
@@ -16,11 +17,12 @@ from sqlalchemy.engine import Connection, Engine
 
 from core import validation
 from core.availability import load_session
-from core.changes import record
+from core.changes import record, shard_of
 from core.config import get_settings, now_local, utc_now
 from core.db import Retry, reading, write
 from core.errors import (
     BookingNotActive,
+    Busy,
     BookingNotFound,
     DuplicateAttendee,
     InvalidInput,
@@ -123,7 +125,8 @@ def _insert_booking(conn: Connection, session_id: uuid.UUID, *, name: str, email
     )
     if people:
         conn.execute(ba.insert(), [
-            dict(booking_id=booking_id, seat_no=n, session_id=session_id, name=p.name, email=p.email)
+            dict(booking_id=booking_id, seat_no=n, session_id=session_id, name=p.name, email=p.email,
+                 active_email=p.email)
             for n, p in enumerate(people, start=1)
         ])
     return booking_id
@@ -140,9 +143,14 @@ def promote_waiting(conn: Connection, session_id: uuid.UUID, *, actor: str | Non
     ).all()
     promoted: list[str] = []
     for entry in entries:
+        people = [Attendee(entry.name, entry.email)] if entry.seats == 1 else []
+        if people and conn.execute(sa.select(ba.c.booking_id).where(
+                ba.c.session_id == session_id, ba.c.active_email == entry.email).limit(1)).first():
+            # booked meanwhile by other means: nothing to wait for any more
+            conn.execute(sa.update(wl).where(wl.c.id == entry.id).values(status="withdrawn", ended_at=utc_now()))
+            continue
         if not _guarded_take(conn, session_id, entry.seats, "current_bookings"):
             continue
-        people = [Attendee(entry.name, entry.email)] if entry.seats == 1 else []
         booking_id = _insert_booking(conn, session_id, name=entry.name, email=entry.email, phone=entry.phone,
                                      company=entry.company, seats=entry.seats, people=people, key=None,
                                      actor=actor or "waiting list")
@@ -153,16 +161,13 @@ def promote_waiting(conn: Connection, session_id: uuid.UUID, *, actor: str | Non
 
 
 def _check_not_booked_yet(conn: Connection, session: Session, people: list[Attendee], booking_id=None) -> None:
+    """Refuse attendees already booked on the session (the unique index is the backstop)."""
     emails = [p.email for p in people if p.email]
     if not emails:
         return
-    stmt = (
-        sa.select(ba.c.email)
-        .join(bk, bk.c.id == ba.c.booking_id)
-        .where(ba.c.session_id == session.id, bk.c.status == "confirmed", ba.c.email.in_(emails))
-    )
+    stmt = sa.select(ba.c.active_email).where(ba.c.session_id == session.id, ba.c.active_email.in_(emails))
     if booking_id is not None:
-        stmt = stmt.where(bk.c.id != booking_id)
+        stmt = stmt.where(ba.c.booking_id != booking_id)
     taken = conn.execute(stmt.limit(1)).scalar()
     if taken:
         raise DuplicateAttendee(taken, session.label)
@@ -177,6 +182,64 @@ def _load_booking(conn: Connection, where) -> Booking | None:
     ).all()
     fields = {k: getattr(row, k) for k in Booking.__dataclass_fields__ if k != "attendees"}
     return Booking(**fields, attendees=tuple(Attendee(p.name, p.email) for p in people))
+
+
+# PostgreSQL: the whole booking in one statement, so the session row is locked for one
+# round trip and the commit, not for a conversation. Same rules as the general path:
+# capacity and "not started" in the guarded UPDATE, duplicates by the unique index.
+_BOOK_IN_ONE_STATEMENT = """
+WITH taken AS (
+    UPDATE course_sessions
+       SET current_bookings = current_bookings + %(seats)s, updated_at = %(now)s
+     WHERE id = %(sid)s AND status = 'scheduled'
+       AND current_bookings + held_places + %(seats)s <= max_capacity
+       AND (session_date > %(today)s OR (session_date = %(today)s AND start_time > %(time)s))
+    RETURNING id
+), booked AS (
+    INSERT INTO bookings (id, session_id, reference, contact_name, contact_email, contact_phone, company,
+                          seats, status, created_at, created_by, idempotency_key)
+    SELECT %(bid)s, id, %(ref)s, %(name)s, %(email)s, %(phone)s, %(company)s,
+           %(seats)s, 'confirmed', %(now)s, %(actor)s, %(key)s
+      FROM taken
+    RETURNING id
+), people AS (
+    INSERT INTO booking_attendees (booking_id, seat_no, session_id, name, email, active_email)
+    SELECT booked.id, p.seat_no, %(sid)s, p.name, p.email, p.email
+      FROM booked, unnest(%(seat_nos)s::int[], %(names)s::text[], %(emails)s::text[]) AS p(seat_no, name, email)
+), bump AS (
+    UPDATE change_counter SET version = version + 1
+     WHERE id = %(shard)s AND EXISTS (SELECT 1 FROM booked)
+    RETURNING version
+), feed AS (
+    INSERT INTO changes (version, shard, shard_seq, occurred_at, actor, action, session_id, booking_id, details)
+    SELECT nextval('changes_version_seq'), %(shard)s, bump.version, %(now)s, %(actor)s, 'booking.created',
+           %(sid)s, %(bid)s, %(details)s
+      FROM bump
+)
+SELECT count(*) FROM booked
+"""
+
+
+def _book_in_one_statement(conn: Connection, sid: uuid.UUID, *, seats: int, name: str, email: str,
+                           phone: str | None, company: str | None, people: list[Attendee], key: str | None,
+                           actor: str | None) -> Booking | None:
+    """Book on PostgreSQL in one round trip; None when the places were not taken (then the
+    general path finds out why, reaping expired holds first)."""
+    now, local = utc_now(), now_local()
+    booking_id, reference = uuid.uuid4(), new_reference()
+    params = dict(
+        seats=seats, now=now, sid=sid, today=local.date(), time=local.time().replace(microsecond=0),
+        bid=booking_id, ref=reference, name=name, email=email, phone=phone, company=company, actor=actor,
+        key=key, seat_nos=list(range(1, len(people) + 1)), names=[p.name for p in people],
+        emails=[p.email for p in people], shard=shard_of(sid),
+        details=json.dumps({"seats": seats, "contact": name}, ensure_ascii=False),
+    )
+    if conn.exec_driver_sql(_BOOK_IN_ONE_STATEMENT, params).scalar_one() != 1:
+        return None
+    conn.info["changed"] = True
+    return Booking(id=booking_id, reference=reference, session_id=sid, seats=seats, status="confirmed",
+                   contact_name=name, contact_email=email, contact_phone=phone, company=company,
+                   created_at=now, created_by=actor, idempotency_key=key, attendees=tuple(people))
 
 
 def _booking_where(value: object):
@@ -219,6 +282,10 @@ def book(
     def work(conn: Connection) -> Booking:
         if first := earlier(conn):
             return first
+        if conn.dialect.name == "postgresql" and (made := _book_in_one_statement(
+                conn, sid, seats=seats, name=name, email=mail, phone=phone, company=firm, people=people,
+                key=key, actor=who)):
+            return made
         try:
             take_seats(conn, sid, seats, actor=who)
         except (SessionFull, SessionNotBookable):
@@ -239,6 +306,14 @@ def book(
         return write(engine, _retry_on_unique_clash(work))
     except _Replayed as replay:  # rolled back: the seats this run took are given back
         return replay.booking
+    except _SamePersonTwice:  # rolled back; find who, for the message
+        with reading(engine) as conn:
+            _check_not_booked_yet(conn, load_session(conn, sid), people)
+        raise Busy() from None  # booked and cancelled again meanwhile: let them retry
+
+
+class _SamePersonTwice(Exception):
+    pass
 
 
 class _Replayed(Exception):
@@ -257,6 +332,8 @@ def _retry_on_unique_clash(work):
             return work(conn)
         except sa.exc.IntegrityError as exc:
             text = str(exc.orig).lower()
+            if "active_email" in text:
+                raise _SamePersonTwice() from exc
             if "idempotency_key" in text or "reference" in text:
                 raise Retry() from exc
             raise
@@ -295,6 +372,7 @@ def cancel(engine: Engine, booking_id: object, *, actor: str | None = None) -> B
     def work(conn: Connection) -> Booking:
         booking = _active_booking(conn, booking_id)
         _claim(conn, booking, status="cancelled", cancelled_at=utc_now(), cancelled_by=who)
+        conn.execute(sa.update(ba).where(ba.c.booking_id == booking.id).values(active_email=None))
         promoted = []
         if booking.status == "confirmed":
             promoted = release_seats(conn, booking.session_id, booking.seats, actor=who)
@@ -330,7 +408,7 @@ def move(engine: Engine, booking_id: object, to_session_id: object, *, actor: st
         for _, step in sorted(steps, key=lambda s: s[0]):
             step()
         _check_not_booked_yet(conn, load_session(conn, target), list(booking.attendees), booking.id)
-        conn.execute(sa.update(ba).where(ba.c.booking_id == booking.id).values(session_id=target))
+        conn.execute(sa.update(ba).where(ba.c.booking_id == booking.id).values(session_id=target, active_email=ba.c.email))
         record(conn, "booking.moved", actor=who, session_id=source, other_session_id=target,
                booking_id=booking.id,
                details={"seats": booking.seats, "reference": booking.reference, "promoted": promoted})

@@ -1,7 +1,17 @@
-"""The change feed: every write adds one row, and one version, in its own transaction.
+"""The change feed: every write adds one row, in its own transaction.
 
-Open pages ask `latest_version` (a one-row read) every second or two and reload only
-when it moved. The feed doubles as the audit trail: who did what, when, to what.
+Open pages ask `latest_version` (a read of a few dozen tiny rows) and reload only when it
+moved. The feed doubles as the audit trail: who did what, when, to what.
+
+Why shards: a single counter row bumped by every write would queue all writers behind one
+row lock until each commit (measured with pgbench on this kind of machine: ~635 tps
+instead of ~3,000 for bookings spread over 200 sessions). Each write bumps the counter of
+its session's shard instead, so writers on different sessions do not wait for each other,
+while the sum over the shards still counts every committed write exactly.
+
+On PostgreSQL, other app processes hear of a commit by a NOTIFY sent right after it
+(`announce`), outside the write's transaction: a NOTIFY inside it takes a database-wide
+lock held through commit (measured: ~570 tps for the same spread bookings).
 """
 
 from __future__ import annotations
@@ -16,17 +26,39 @@ from sqlalchemy.engine import Connection, Engine
 from core.config import utc_now
 from core.db import reading
 from core.models import Change
-from core.schema import change_counter, changes
+from core.schema import change_counter, changes, changes_version_seq
 
 NOTIFY_CHANNEL = "availability_changes"
 FEED_PAGE = 1000
+SHARDS = 64
+
+
+def shard_of(session_id: uuid.UUID | None) -> int:
+    """The counter a write on this session bumps (writes on one session share a shard)."""
+    return session_id.int % SHARDS if session_id is not None else 0
+
+
+@dataclass(frozen=True)
+class FeedCursor:
+    """Where a reader of the feed is: how far it has read each shard."""
+
+    positions: tuple[int, ...]
+
+    @property
+    def version(self) -> int:
+        return sum(self.positions)
+
+    @classmethod
+    def start(cls) -> FeedCursor:
+        return cls((0,) * SHARDS)
 
 
 @dataclass(frozen=True)
 class ChangeSet:
-    latest: int
+    latest: int                     # the version (count of committed writes) read up to
+    cursor: FeedCursor              # pass it to the next changes_since call
     session_ids: frozenset[uuid.UUID]
-    changes: list[Change]
+    changes: list[Change]           # oldest first within a shard
 
 
 def record(
@@ -38,43 +70,54 @@ def record(
     other_session_id: uuid.UUID | None = None,
     booking_id: uuid.UUID | None = None,
     details: dict | None = None,
-) -> int:
-    """Add the change row of this transaction and return its version.
+) -> None:
+    """Add the change row of this transaction.
 
-    Call it last in the transaction: bumping the counter row serialises writers from here
-    to commit, so versions become visible in the order they are numbered. Every bump is
-    this one statement: DuckDB 2.0.1 misses the conflict between an UPDATE ... RETURNING
-    and a plain UPDATE of the same row, so the two kinds must not be mixed on it.
+    Call it last in the transaction: the shard's counter row stays locked from here to
+    commit, so within a shard the feed becomes visible in the order it is numbered.
+    Every bump is this one statement: DuckDB 2.0.1 misses the conflict between an
+    UPDATE ... RETURNING and a plain UPDATE of the same row, so the two kinds must not
+    be mixed on it.
     """
-    version = conn.execute(
+    shard = shard_of(session_id)
+    shard_seq = conn.execute(
         sa.update(change_counter)
-        .where(change_counter.c.id == 1)
+        .where(change_counter.c.id == shard)
         .values(version=change_counter.c.version + 1)
         .returning(change_counter.c.version)
     ).scalar_one()
-    conn.execute(
-        changes.insert().values(
-            version=version,
-            occurred_at=utc_now(),
-            actor=actor,
-            action=action,
-            session_id=session_id,
-            other_session_id=other_session_id,
-            booking_id=booking_id,
-            details=json.dumps(details or {}, default=str, ensure_ascii=False),
-        )
+    conn.execute(changes.insert().values(change_row(
+        shard, shard_seq, action, actor=actor, session_id=session_id, other_session_id=other_session_id,
+        booking_id=booking_id, details=details)))
+    conn.info["changed"] = True
+
+
+def change_row(shard: int, shard_seq, action: str, *, actor, session_id=None, other_session_id=None,
+               booking_id=None, details=None) -> dict:
+    return dict(
+        version=changes_version_seq.next_value(), shard=shard, shard_seq=shard_seq, occurred_at=utc_now(),
+        actor=actor, action=action, session_id=session_id, other_session_id=other_session_id,
+        booking_id=booking_id, details=json.dumps(details or {}, default=str, ensure_ascii=False),
     )
-    if conn.dialect.name == "postgresql":
-        # Delivered by PostgreSQL at commit, never for a rolled-back transaction.
-        conn.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(version))))
-    conn.info["change_version"] = version
-    return version
+
+
+_SUM = sa.select(sa.func.coalesce(sa.func.sum(change_counter.c.version), 0))
 
 
 def latest_version(engine: Engine) -> int:
-    """The newest committed version (0 before any write)."""
+    """How many writes have committed: it moves on every commit and never goes back."""
     with reading(engine) as conn:
-        return int(conn.execute(sa.select(change_counter.c.version).where(change_counter.c.id == 1)).scalar_one())
+        return int(conn.execute(_SUM).scalar_one())
+
+
+def announce(engine: Engine) -> int:
+    """After a commit: read the version and, on PostgreSQL, NOTIFY it to other processes."""
+    if engine.dialect.name != "postgresql":
+        return latest_version(engine)
+    with reading(engine.execution_options(isolation_level="AUTOCOMMIT")) as conn:
+        total = _SUM.scalar_subquery()
+        row = conn.execute(sa.select(total.label("v"), sa.func.pg_notify(NOTIFY_CHANNEL, sa.cast(total, sa.Text)))).one()
+        return int(row.v)
 
 
 def _change(row) -> Change:
@@ -96,26 +139,48 @@ def _touched(change: Change) -> set[uuid.UUID]:
     return ids
 
 
-def changes_since(engine: Engine, version: int) -> ChangeSet:
-    """The changes after `version` (at most 1000, oldest first) and the sessions they touched.
-
-    When more than a page happened, `latest` is the last version returned: ask again.
-    """
+def feed_cursor(engine: Engine) -> FeedCursor:
+    """The feed as it stands now: `changes_since(engine, feed_cursor(engine))` is empty."""
     with reading(engine) as conn:
-        # The counter first: every version up to it is committed, so none is skipped.
-        top = int(conn.execute(sa.select(change_counter.c.version)).scalar_one())
-        rows = conn.execute(
-            sa.select(changes)
-            .where(changes.c.version > int(version), changes.c.version <= top)
-            .order_by(changes.c.version)
-            .limit(FEED_PAGE)
-        ).all()
-    latest = rows[-1].version if len(rows) == FEED_PAGE else max(top, int(version))
-    feed = [_change(r) for r in rows]
+        return _positions(conn)
+
+
+def _positions(conn: Connection) -> FeedCursor:
+    rows = dict(conn.execute(sa.select(change_counter.c.id, change_counter.c.version)).all())
+    return FeedCursor(tuple(int(rows.get(shard, 0)) for shard in range(SHARDS)))
+
+
+def changes_since(engine: Engine, since: FeedCursor | None = None) -> ChangeSet:
+    """The changes after `since` (None: from the start) and the sessions they touched.
+
+    Exact: a change is in exactly one answer of a chain of calls that pass on `.cursor`.
+    At most 1000 changes a call; when there were more, call again with the new cursor.
+    """
+    since = since or FeedCursor.start()
+    with reading(engine) as conn:
+        # The counters first: every change up to them is committed, so none is skipped.
+        top = _positions(conn)
+        moved = [(s, since.positions[s], top.positions[s]) for s in range(SHARDS)
+                 if top.positions[s] > since.positions[s]]
+        rows = []
+        if moved:
+            rows = conn.execute(
+                sa.select(changes)
+                .where(sa.or_(*(sa.and_(changes.c.shard == s, changes.c.shard_seq > lo, changes.c.shard_seq <= hi)
+                                for s, lo, hi in moved)))
+                .order_by(changes.c.shard_seq, changes.c.shard)
+                .limit(FEED_PAGE)
+            ).all()
+    if len(rows) == FEED_PAGE:  # a partial page: move each shard only as far as was read
+        reached = list(since.positions)
+        for r in rows:
+            reached[r.shard] = max(reached[r.shard], r.shard_seq)
+        top = FeedCursor(tuple(reached))
+    feed = sorted((_change(r) for r in rows), key=lambda c: c.version)
     touched: set[uuid.UUID] = set()
     for change in feed:
         touched |= _touched(change)
-    return ChangeSet(latest=latest, session_ids=frozenset(touched), changes=feed)
+    return ChangeSet(latest=top.version, cursor=top, session_ids=frozenset(touched), changes=feed)
 
 
 def audit_log(engine: Engine, *, limit: int = 500, session_id: uuid.UUID | None = None) -> list[Change]:

@@ -7,6 +7,7 @@ instances. The differences between them are kept in this module.
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 import threading
 import time
@@ -22,6 +23,7 @@ from core.config import PROJECT_ROOT, get_settings
 from core.errors import Busy, ConfigError, DatabaseUnavailable
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 WRITE_ATTEMPTS = 8
 _engines: dict[str, Engine] = {}
@@ -146,8 +148,9 @@ def write(engine: Engine, work: Callable[[Connection], T]) -> T:
             # DuckDB has one writer process: taking turns here turns would-be write
             # conflicts into a short wait; the guarded statements still do the checking.
             with lock, engine.begin() as conn:
+                conn.info.pop("changed", None)
                 result = work(conn)
-                version = conn.info.pop("change_version", None)
+                changed = conn.info.pop("changed", False)
         except Retry:
             pass
         except sa.exc.DBAPIError as exc:
@@ -156,12 +159,28 @@ def write(engine: Engine, work: Callable[[Connection], T]) -> T:
             if not _is_conflict(exc):
                 raise
         else:
-            if version is not None:
-                for hook in list(_after_commit_hooks):
-                    hook(engine, version)
+            if changed:
+                _after_commit(engine)
             return result
         time.sleep(min(0.2, 0.005 * 2**attempt) * random.uniform(0.5, 1.5))
     raise Busy()
+
+
+def _after_commit(engine: Engine) -> None:
+    """Tell this process's listeners, and on PostgreSQL the others, the new version.
+
+    Outside the write's transaction: the write is already safe, so a failure here is
+    only logged; other processes also re-read the version now and then.
+    """
+    from core.changes import announce
+
+    try:
+        version = announce(engine)
+    except Exception:  # noqa: BLE001  (the booking stands; listeners catch up)
+        log.warning("could not announce a committed change", exc_info=True)
+        return
+    for hook in list(_after_commit_hooks):
+        hook(engine, version)
 
 
 def on_commit(hook: Callable[[Engine, int], None]) -> None:

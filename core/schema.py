@@ -75,6 +75,7 @@ booking_attendees = sa.Table(
     sa.Column("session_id", sa.Uuid, nullable=False),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("email", sa.String(254)),
+    sa.Column("active_email", sa.String(254)),  # email while the booking is confirmed, else NULL
 )
 
 # The change feed, and the audit trail: one row per write, in the write's transaction.
@@ -82,6 +83,8 @@ changes = sa.Table(
     "changes",
     metadata,
     sa.Column("version", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("shard", sa.Integer, nullable=False),
+    sa.Column("shard_seq", sa.BigInteger, nullable=False),
     sa.Column("occurred_at", sa.DateTime, nullable=False),
     sa.Column("actor", sa.String(200)),
     sa.Column("action", sa.String(40), nullable=False),
@@ -91,8 +94,12 @@ changes = sa.Table(
     sa.Column("details", sa.Text, nullable=False, server_default="{}"),
 )
 
-# One row. Writers bump it last, just before commit, so versions become visible in order:
-# a reader that has seen version N has seen every change up to N.
+changes_version_seq = sa.Sequence("changes_version_seq")
+
+# One row per shard of the change feed. A write bumps the row of its session's shard, last
+# in its transaction; the sum over all rows counts the committed writes, so it moves on
+# every commit and never goes back, and a reader that has seen a shard at n has seen all
+# of that shard's changes up to n.
 change_counter = sa.Table(
     "change_counter",
     metadata,

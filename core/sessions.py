@@ -17,6 +17,7 @@ from core.config import get_settings, today, utc_now
 from core.db import write
 from core.errors import CapacityBelowBooked, InvalidInput, SessionNotFound
 from core.models import Booking, Session
+from core.schema import booking_attendees as ba
 from core.schema import bookings as bk
 from core.schema import course_sessions as cs
 from core.schema import holds as hd
@@ -179,6 +180,7 @@ def cancel_session(engine: Engine, session_id: object, *, actor: str | None = No
         moved = conn.execute(
             sa.update(bk).where(bk.c.session_id == sid, bk.c.status == "confirmed").values(status="rebook")
         ).rowcount
+        conn.execute(sa.update(ba).where(ba.c.session_id == sid).values(active_email=None))
         conn.execute(sa.update(hd).where(hd.c.session_id == sid, hd.c.status == "active")
                      .values(status="released", ended_at=utc_now()))
         conn.execute(sa.update(wl).where(wl.c.session_id == sid, wl.c.status == "waiting")

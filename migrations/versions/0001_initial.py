@@ -14,6 +14,8 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+CHANGE_SHARDS = 64  # = core.changes.SHARDS when this migration was written
+
 SEED_COURSE_TYPES = [
     # name, short code, colour (the design document's four), order
     ("Emergency First Aid at Work", "EFAW", "#0EA5E9", 1),
@@ -105,13 +107,24 @@ def upgrade() -> None:
         sa.Column("session_id", sa.Uuid, nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("email", sa.String(254)),
+        # = email while the booking is confirmed, else NULL: the database itself refuses the
+        # same person twice on one session, even from two desks at the same moment.
+        sa.Column("active_email", sa.String(254)),
         *([sa.ForeignKeyConstraint(["booking_id"], ["bookings.id"])] if postgres else []),
     )
-    op.create_index("idx_attendees_session_email", "booking_attendees", ["session_id", "email"])
+    op.create_index("uq_attendees_session_active_email", "booking_attendees", ["session_id", "active_email"],
+                    unique=True)
 
+    # The change feed. `version` orders rows for people (audit trail); the feed itself is
+    # read by shard: each write bumps one of CHANGE_SHARDS counters (chosen by session), so
+    # writers on different sessions do not queue behind one row, and within a shard
+    # versions become visible in commit order.
+    op.execute(sa.schema.CreateSequence(sa.Sequence("changes_version_seq")))
     op.create_table(
         "changes",
         sa.Column("version", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("shard", sa.Integer, nullable=False),
+        sa.Column("shard_seq", sa.BigInteger, nullable=False),
         sa.Column("occurred_at", sa.DateTime, nullable=False),
         sa.Column("actor", sa.String(200)),
         sa.Column("action", sa.String(40), nullable=False),
@@ -120,6 +133,7 @@ def upgrade() -> None:
         sa.Column("booking_id", sa.Uuid),
         sa.Column("details", sa.Text, nullable=False, server_default="{}"),
     )
+    op.create_index("idx_changes_shard_seq", "changes", ["shard", "shard_seq"], unique=True)
     op.create_index("idx_changes_session", "changes", ["session_id"])
 
     counter = op.create_table(
@@ -127,10 +141,11 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("version", sa.BigInteger, nullable=False),
     )
-    op.bulk_insert(counter, [{"id": 1, "version": 0}])
+    op.bulk_insert(counter, [{"id": shard, "version": 0} for shard in range(CHANGE_SHARDS)])
 
 
 def downgrade() -> None:
     for table in ("change_counter", "changes", "booking_attendees", "bookings", "course_sessions",
                   "course_types"):
         op.drop_table(table)
+    op.execute(sa.schema.DropSequence(sa.Sequence("changes_version_seq")))
