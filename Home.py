@@ -9,7 +9,7 @@ import pandas as pd
 from core.config import today
 from ui import data, live, page
 from ui.daylist import day_list
-from ui.detail import session_dialog
+from ui.detail import open_session
 from ui.events import ALMOST_AMBER, FULL_RED, places_text, times_text
 from ui.filters import Filters, is_phone
 from ui.tiles import tiles
@@ -58,7 +58,7 @@ def week_at_a_glance() -> None:
     if is_phone():
         clicked = day_list(sessions, "home")
         if clicked:
-            session_dialog(clicked)
+            open_session(clicked)
         return
     st.dataframe(week_table(sessions), hide_index=True, width="stretch", key="home_table",
                  height=min(38 + 35 * len(sessions), 640))

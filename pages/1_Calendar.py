@@ -8,7 +8,7 @@ from core.config import today
 from ui import data, live, page
 from ui.calendar_view import render_calendar
 from ui.daylist import day_list
-from ui.detail import session_dialog
+from ui.detail import open_session
 from ui.filters import compact_view, sidebar_filters
 from ui.legend import render_legend
 from ui.summary import counts_line
@@ -39,7 +39,7 @@ def live_calendar() -> None:
             counts_line(sessions, "In view")
     render_legend(types, show_cancelled=filters.show_cancelled)
     if clicked:
-        session_dialog(clicked)
+        open_session(clicked)
 
 
 live_calendar()

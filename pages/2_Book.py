@@ -7,7 +7,7 @@ import streamlit as st
 from core.config import today
 from ui import data, live, page
 from ui.daylist import bookable, day_list
-from ui.detail import session_dialog
+from ui.detail import open_session
 from ui.filters import sidebar_filters
 from ui.summary import counts_line
 
@@ -37,7 +37,7 @@ def bookable_sessions() -> None:
     clicked = day_list(sessions, "book", empty="No session with free places matches the filters in this period. "
                                                "Widen the dates or clear filters in the sidebar.")
     if clicked:
-        session_dialog(clicked)
+        open_session(clicked)
 
 
 bookable_sessions()

@@ -126,6 +126,15 @@ def _book_alternative(form_id: str, other_id: str) -> None:
     _succeeded(form_id, request, key, made, form_id)
 
 
+def fresh_form(session_id: object) -> None:
+    """Forget the last result, errors and refusal of a session's form (it is opened anew).
+
+    The idempotency key stays: it belongs to the form instance until a booking succeeds.
+    """
+    for key in (K.form_result(session_id), K.form_errors(session_id), K.form_full(session_id)):
+        st.session_state.pop(key, None)
+
+
 def _field_error(errors: dict, field: str) -> None:
     if errors.get(field):
         st.error(errors[field], icon=":material/error:")

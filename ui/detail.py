@@ -10,7 +10,7 @@ import streamlit as st
 from core.models import Session
 from ui import data, live
 from ui import keys as K
-from ui.booking import bookings_list, booking_form
+from ui.booking import booking_form, bookings_list, fresh_form
 from ui.events import ALMOST_AMBER, FULL_RED, STATE_TEXT, places_text, times_text
 from ui.tiles import tiles
 
@@ -78,3 +78,9 @@ def session_dialog(session_id: str) -> None:
         booking_form(s, status.version)
     with list_tab:
         bookings_list(s, status.version)
+
+
+def open_session(session_id: str) -> None:
+    """Open a session's detail from a click: a fresh form, then the dialog."""
+    fresh_form(session_id)
+    session_dialog(session_id)

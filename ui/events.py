@@ -138,4 +138,9 @@ CALENDAR_CSS = f"""
 .fc-list-event.ses-full td {{ background: #FEE2E2; font-weight: 700; }}
 .fc-list-event.ses-almost-full td {{ background: #FEF3C7; }}
 .fc-list-event.ses-cancelled td {{ text-decoration: line-through; color: {CANCELLED_GREY}; }}
+@media (max-width: 640px) {{
+  .fc .fc-toolbar {{ flex-wrap: wrap; gap: 6px; justify-content: center; }}
+  .fc .fc-toolbar-title {{ font-size: 1.05rem; }}
+  .fc .fc-button {{ padding: 0.3em 0.5em; }}
+}}
 """

@@ -194,6 +194,10 @@ def browser():
         if IN_CI:
             pytest.fail(reason + " (CI must run the browser tests)")
         pytest.skip(reason)
+    from playwright.sync_api import expect
+
+    # Conditions get 15 s by default (a loaded CI machine); live-update checks pass their own 5 s.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
