@@ -81,6 +81,8 @@ def _error_text(exc: Exception) -> str:
 def _submit(session_id: str) -> None:
     """Callback of the Confirm button: book, or record why not (by field)."""
     request = _request(session_id)
+    if request == EMPTY and st.session_state.get(K.form_result(session_id)):
+        return  # the late second click of a double click, after the form was cleared
     key = _idempotency_key(session_id, request)
     st.session_state[K.form_full(session_id)] = None
     try:
@@ -216,7 +218,7 @@ def booking_form(session: Session, version: int) -> None:
         st.text_area("Attendee names (optional, one a line)", key=K.form_field(sid, "attendees"), height=90)
         _field_error(errors, "attendees")
         st.form_submit_button("Confirm booking", type="primary", on_click=_submit, args=(sid,),
-                              icon=":material/how_to_reg:")
+                              icon=":material/how_to_reg:", key=K.form_submit(sid))
 
 
 def _not_bookable_text(session: Session) -> str:

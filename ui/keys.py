@@ -55,6 +55,10 @@ def form_field(session_id: object, field: str) -> str:
     return f"{form(session_id)}_{field}"
 
 
+def form_submit(session_id: object) -> str:
+    return f"{form(session_id)}__submit"
+
+
 def form_idempotency(session_id: object) -> str:
     """Idempotency key of the form instance: made once, renewed after a success."""
     return f"{form(session_id)}__idem"
