@@ -288,12 +288,10 @@ def command_line_hint(start: dt.date, end: dt.date, filters: Filters, types: Seq
 def database_or_stop() -> int:
     """The change version; when the database cannot be reached, say so and stop the page
     (these pages write or export, so they never work on stale data)."""
-    from ui import live, page
+    from ui import live
 
     status = live.poll()
-    if page.waiting_for_database(status):
-        st.stop()
-    if not status.ok:
+    if not status.ok or status.version is None:
         live.show_status(status)
         st.error("The database cannot be reached right now, so nothing can be changed or exported. "
                  "Reload the page in a moment.", icon=":material/cloud_off:")

@@ -71,6 +71,15 @@ def test_each_operations_page_runs_cleanly_on_demo_data(path, demo_db_url, use_d
     assert not at.error, texts(at.error)
 
 
+@pytest.mark.parametrize("path", OPS_PAGES)
+def test_each_operations_page_says_so_when_the_database_cannot_be_reached(path, use_database):
+    use_database("postgresql+psycopg://nobody@127.0.0.1:9/nowhere")  # nothing listens on port 9
+    at = run_page(path)
+    assert not at.exception
+    assert "cannot be reached" in texts(at.error)
+    assert not at.get("plotly_chart") and not [b for b in at.button if b.key == OK.ONE_SUBMIT]
+
+
 # --------------------------------------------------------------------------- occupancy
 
 
