@@ -7,7 +7,6 @@ No SQL here either: everything goes through `core`.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -107,10 +106,3 @@ def _alternatives(url: str, session_id: str, seats: int, limit: int, version: in
 
 def alternatives(session_id: object, seats: int, version: int, limit: int = 5) -> list[Session]:
     return _alternatives(database_url(), str(session_id), max(int(seats), 1), limit, version)
-
-
-def as_uuid(value: object) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except (ValueError, TypeError):
-        return None

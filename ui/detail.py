@@ -9,7 +9,6 @@ import streamlit as st
 
 from core.models import Session
 from ui import data, live
-from ui import keys as K
 from ui.booking import booking_form, bookings_list, fresh_form
 from ui.events import ALMOST_AMBER, FULL_RED, STATE_TEXT, places_text, times_text
 from ui.tiles import tiles
@@ -61,7 +60,6 @@ def _live_counts(session_id: str) -> None:
 
 @st.dialog("Session", width="large")
 def session_dialog(session_id: str) -> None:
-    st.session_state[K.DIALOG_SESSION] = session_id
     status = live.poll()
     if status.version is None:
         st.error("The database cannot be reached right now; try again in a moment.")

@@ -28,7 +28,6 @@ CALENDAR = "calendar"                # the streamlit-calendar component (constan
 CAL_HANDLED = "cal_handled"          # last component value acted upon (values are sticky)
 CAL_VIEW = "cal_view"                # visible range reported by eventsSet: (start, end)
 CAL_LOADED = "cal_loaded"            # range of dates whose sessions are loaded: (start, end)
-DIALOG_SESSION = "dialog_session"    # id of the session whose detail is open
 
 # --- URL query parameters --------------------------------------------------------------------
 Q_COURSE = "course"

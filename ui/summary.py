@@ -1,4 +1,4 @@
-"""Counts of sessions by availability, as one line or as metrics."""
+"""Counts of sessions by availability, as one line."""
 
 from __future__ import annotations
 
@@ -36,13 +36,3 @@ def counts_line(sessions: Sequence[Session], where: str, *, with_full: bool = Tr
         f"{full}:orange[**{c.almost_full} almost full**] · "
         f"**{c.places_left}** place{'s' if c.places_left != 1 else ''} left"
     )
-
-
-def counts_metrics(sessions: Sequence[Session]) -> Counts:
-    c = count(sessions)
-    cols = st.columns(4)
-    cols[0].metric("Sessions", c.sessions)
-    cols[1].metric("Places left", c.places_left)
-    cols[2].metric("Full", c.full)
-    cols[3].metric("Almost full (3 or fewer)", c.almost_full)
-    return c
