@@ -162,6 +162,8 @@ def test_each_sidebar_filter_narrows_the_calendar_and_is_written_to_the_url(app_
 
     pw.pick_multiselect(page, "Availability", "Full")
     expect(page).to_have_url(re.compile(r"status=full"))
+    if full:
+        expect(pw.calendar(page).locator(".fc-event-title", has_text="FULL").first).to_be_attached()
     expect(pw.calendar(page).locator(".fc-event-title", has_text=" left")).to_have_count(0)
     assert all(t.endswith("FULL") for t in pw.event_titles(page))
 
@@ -231,3 +233,20 @@ def test_screenshots_of_every_page_are_saved(app_server, new_page, screenshots, 
     page.get_by_role("button", name="Book", exact=True).first.click()
     expect(pw.dialog(page).get_by_role("button", name="Confirm booking")).to_be_visible()
     page.screenshot(path=screenshots / f"book_dialog_{suffix}.png")
+
+
+def test_a_count_on_home_links_into_the_calendar_with_the_matching_filter(app_server, new_page):
+    app = app_server
+    page = new_page()
+    pw.open_page(page, app.url + "/")
+    link = page.get_by_role("link", name=re.compile(r"^\d+ full$"))
+    full = int(re.search(r"(\d+) full", link.inner_text()).group(1))
+    link.click()
+    expect(page).to_have_url(re.compile(r"/Calendar\?.*status=full"))
+    pw.wait_live(page)
+    expect(page.get_by_test_id("stSidebar").get_by_text("Full", exact=True)).to_be_visible()
+    pw.expect_sidebar_date(page, "From", app.today)
+    pw.expect_sidebar_date(page, "To", app.today + dt.timedelta(days=7))
+    if full:
+        expect(pw.calendar(page).locator(".fc-event-title", has_text="FULL").first).to_be_attached()
+    expect(pw.calendar(page).locator(".fc-event-title", has_text=" left")).to_have_count(0)
