@@ -25,8 +25,13 @@ def _facts(s: Session) -> None:
 
 def _counts(s: Session) -> None:
     left_colour = {"full": FULL_RED, "almost_full": ALMOST_AMBER}.get(s.state, "#166534")
-    tiles([("Booked", s.current_bookings, "#111827"), ("Capacity", s.max_capacity, "#111827"),
-           ("Remaining", s.remaining, left_colour)])
+    items = [("Booked", s.current_bookings, "#111827"), ("Capacity", s.max_capacity, "#111827")]
+    if getattr(s, "held", 0):
+        items.append(("Held (not yet booked)", s.held, ALMOST_AMBER))
+    items.append(("Remaining", s.remaining, left_colour))
+    if getattr(s, "waiting", 0):
+        items.append(("Waiting list", s.waiting, "#111827"))
+    tiles(items)
     text = places_text(s, long=True)
     if s.state == "full":
         st.error(f"**{text}**", icon=":material/event_busy:")
