@@ -49,12 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--if-empty", action="store_true", help="only when there are no sessions yet")
     seed.set_defaults(run=_seed_demo)
     sub.add_parser("check", help="check the database can be reached").set_defaults(run=_check)
-    try:
-        from core.exports import add_export_parser
-    except ImportError:
-        pass
-    else:
-        add_export_parser(sub)
+    from core.exports import add_export_parser
+    from core.importer import add_import_parser
+
+    add_export_parser(sub)
+    add_import_parser(sub)
     return parser
 
 
