@@ -76,7 +76,8 @@ def _draw_bookings(rng: random.Random, sessions: list[dict], now: dt.datetime) -
         while s["current_bookings"] < target:
             group = min(rng.choice([1, 1, 1, 2, 2, 3, 4, 6]), target - s["current_bookings"])
             made = start - dt.timedelta(days=rng.randint(1, 50), hours=rng.randint(0, 8))
-            made = min(made, now - dt.timedelta(hours=1))
+            if made >= now:  # booked far ahead: at some point in the last six weeks
+                made = now - dt.timedelta(days=rng.randint(0, 42), hours=rng.randint(1, 10))
             first, last = rng.choice(FIRST), rng.choice(LAST)
             company = rng.choice(COMPANIES)
             booking_id = uuid.UUID(int=rng.getrandbits(128), version=4)
