@@ -27,6 +27,8 @@ from ui.events import places_text, times_text
 FIELDS = ("contact_name", "contact_email", "contact_phone", "company", "seats", "attendees")
 EMPTY = {"contact_name": "", "contact_email": "", "contact_phone": "", "company": "", "seats": 1, "attendees": ""}
 FORM_LEVEL = "_form"
+LABELS = {"contact_name": "Contact name *", "contact_email": "E-mail *", "contact_phone": "Phone", "company": "Company"}
+MAX_CHARS = {"contact_name": 200, "contact_email": 254, "contact_phone": 40, "company": 200}
 
 
 def actor() -> str | None:
@@ -201,17 +203,12 @@ def booking_form(session: Session, version: int) -> None:
         st.markdown(f"**Book places** · {places_text(session, long=True)}")
         _field_error(errors, FORM_LEVEL)
         _field_error(errors, "session_id")
-        left, right = st.columns(2)
-        with left:
-            st.text_input("Contact name *", key=K.form_field(sid, "contact_name"), max_chars=200)
-            _field_error(errors, "contact_name")
-            st.text_input("Phone", key=K.form_field(sid, "contact_phone"), max_chars=40)
-            _field_error(errors, "contact_phone")
-        with right:
-            st.text_input("E-mail *", key=K.form_field(sid, "contact_email"), max_chars=254)
-            _field_error(errors, "contact_email")
-            st.text_input("Company", key=K.form_field(sid, "company"), max_chars=200)
-            _field_error(errors, "company")
+        # Two rows of two: on a phone the columns stack as name, e-mail, phone, company.
+        for pair in (("contact_name", "contact_email"), ("contact_phone", "company")):
+            for column, field in zip(st.columns(2), pair):
+                with column:
+                    st.text_input(LABELS[field], key=K.form_field(sid, field), max_chars=MAX_CHARS[field])
+                    _field_error(errors, field)
         st.number_input(f"Places * (1 to {session.remaining})", min_value=1, max_value=top, step=1,
                         key=K.form_field(sid, "seats"))
         _field_error(errors, "seats")

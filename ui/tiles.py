@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-_TILE = ("flex:1 1 130px;min-width:120px;border:1px solid #E5E7EB;border-radius:8px;"
+_TILE = ("flex:1 1 100px;min-width:88px;border:1px solid #E5E7EB;border-radius:8px;"
          "padding:6px 12px;background:#FFFFFF")
 
 
