@@ -24,10 +24,15 @@ def url(base: str, path: str, **query: object) -> str:
     return f"{base}{path}" + (f"?{urlencode(query)}" if query else "")
 
 
-def wait_live(page: Page) -> None:
-    """The page has data ('live, updated ...') and every widget has replaced its placeholder."""
-    expect(page.get_by_text("live, updated").first).to_be_visible()
+def wait_settled(page: Page) -> None:
+    """Every widget has replaced its loading placeholder."""
     expect(page.locator("[data-testid=stSkeleton], [data-testid=stSkeletonElement]")).to_have_count(0)
+
+
+def wait_live(page: Page) -> None:
+    """The page has data ('live, updated ...') and every widget is drawn."""
+    expect(page.get_by_text("live, updated").first).to_be_visible()
+    wait_settled(page)
 
 
 def open_page(page: Page, address: str) -> None:

@@ -212,6 +212,7 @@ def test_at_phone_width_the_calendar_is_a_bookable_day_list_without_horizontal_s
 
     page.get_by_role("button", name="Book", exact=True).first.click()
     expect(pw.dialog(page).get_by_role("button", name="Confirm booking")).to_be_visible()
+    pw.wait_settled(page)
     assert pw.no_horizontal_scroll(page)
     page.screenshot(path=screenshots / "session_dialog_phone.png")
 
@@ -230,6 +231,7 @@ def test_screenshots_of_every_page_are_saved(app_server, new_page, screenshots, 
         assert shot.stat().st_size > 10_000
     page.get_by_role("button", name="Book", exact=True).first.click()
     expect(pw.dialog(page).get_by_role("button", name="Confirm booking")).to_be_visible()
+    pw.wait_settled(page)
     page.screenshot(path=screenshots / f"book_dialog_{suffix}.png")
 
 
