@@ -1,0 +1,310 @@
+"""results.json -> results.md: ratios and targets first, then each benchmark, then the machine.
+
+Every number in results.md comes from results.json. bench/findings.md, when present, is
+the reading of the figures written after the run (by a person); it is copied in as is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _n(v, digits=0, unit=""):
+    if v is None:
+        return "–"
+    text = f"{v:,.{digits}f}"
+    return f"{text}{unit}"
+
+
+def _x(v):
+    return "–" if v is None else f"{v:.2f}x"
+
+
+def _pct(v, digits=1):
+    return "–" if v is None else f"{100 * v:.{digits}f}%"
+
+
+def _ms(v, digits=1):
+    return "–" if v is None else f"{v:,.{digits}f} ms"
+
+
+def _verdict(ok):
+    return "–" if ok is None else ("**met**" if ok else "**missed**")
+
+
+def _get(d, *path):
+    for key in path:
+        if not isinstance(d, dict) or key not in d:
+            return None
+        d = d[key]
+    return d
+
+
+def _targets(b: dict) -> list[str]:
+    rows = []
+    pg = _get(b, "booking", "postgresql") or {}
+    for shape, label in (("hot", "one hot session"), ("spread", "200 sessions")):
+        r = _get(pg, shape, "book_vs_seed")
+        rows.append(f"| Booking, {label}: `book` / seed algorithm (PostgreSQL) | ≥ 1.30x | {_x(r)} | "
+                    f"{_verdict(None if r is None else r >= 1.3)} |")
+        r = _get(pg, shape, "book_vs_pgbench_book")
+        rows.append(f"| Booking, {label}: `book` / pgbench of the same statements | ≥ 0.50x | {_x(r)} | "
+                    f"{_verdict(None if r is None else r >= 0.5)} |")
+    q = _get(b, "query", "postgresql", "filtered") or {}
+    p95 = _get(q, "timings", "100k", "ms", "p95")
+    rows.append(f"| Calendar month with filters, 100,000 sessions, p95 (PostgreSQL) | < 10 ms | {_ms(p95, 2)} | "
+                f"{_verdict(None if p95 is None else p95 < 10)} |")
+    r = q.get("p95_ratio_100k_to_1k")
+    rows.append(f"| Same query, 100,000 vs 1,000 sessions (p95) | < 2x | {_x(r)} | "
+                f"{_verdict(None if r is None else r < 2)} |")
+    sc = _get(b, "live", "server_cost") or {}
+    push = _get(sc, "configs", "push_gc_off") or {}
+    share = push.get("core_share_at_100_pages")
+    measured_n = sc.get("pages")
+    label = "100 idle open calendars, push (measured" + (f" with {measured_n} pages" if measured_n != 100 else "") + ")"
+    rows.append(f"| {label} | < 5% of one core | {_pct(share, 2)} | {_verdict(None if share is None else share < 0.05)} |")
+    poll = _get(sc, "configs", "poll_gc_off") or {}
+    rows.append(f"| The same calendars polling every 2 s (fallback) | (figure only) | "
+                f"{_pct(poll.get('core_share_at_100_pages'), 1)} | |")
+    mem = b.get("memory") or {}
+    slope = mem.get("slope_mb_per_1000_polls_second_half")
+    ok = None if slope is None else abs(slope) < 1.0
+    rows.append(f"| App RSS over {_n(mem.get('polls'))} polls ({(mem.get('hour_equivalents') or 0):.1f} hour-equivalents) "
+                f"| no growth | peak {_n(mem.get('peak_rss_mb'), 0, ' MB')}, slope {_n(slope, 2)} MB/1,000 polls | "
+                f"{_verdict(ok)} |")
+    return rows
+
+
+def _booking(sec: dict) -> list[str]:
+    out = ["## 1. Booking throughput (16 concurrent bookers)", ""]
+    pg = sec.get("postgresql") or {}
+    out.append(f"PostgreSQL; {sec.get('runs_per_variant')} interleaved runs of {sec.get('seconds_per_run')} s per "
+               f"variant (after {sec.get('warmup_seconds')} s warm-up for the Python ones); medians; each run starts "
+               "from emptied ledger tables. `book` = " + f"`{sec.get('api')}`.")
+    out.append("")
+    out.append("| shape | `book` tps | seed algorithm tps | pgbench, `book`'s statements | pgbench, seed's statements "
+               "| book / seed | book / pgbench (same) | seed / pgbench (same) |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for shape, label in (("hot", "one hot session"), ("spread", "200 sessions")):
+        s = pg.get(shape) or {}
+        m = s.get("median_tps") or {}
+        out.append(f"| {label} | {_n(m.get('book'))} | {_n(m.get('seed'))} | {_n(m.get('pgbench-book'))} | "
+                   f"{_n(m.get('pgbench-seed'))} | {_x(s.get('book_vs_seed'))} | {_x(s.get('book_vs_pgbench_book'))} | "
+                   f"{_x(s.get('seed_vs_pgbench_seed'))} |")
+    out.append("")
+    out.append("Latency of one booking under that load (median of the runs' p50 / p95):")
+    out.append("")
+    out.append("| shape | `book` p50 | `book` p95 | seed p50 | seed p95 |")
+    out.append("|---|---:|---:|---:|---:|")
+    for shape, label in (("hot", "one hot session"), ("spread", "200 sessions")):
+        s = pg.get(shape) or {}
+        out.append(f"| {label} | {_ms(s.get('book_latency_ms_p50'))} | {_ms(s.get('book_latency_ms_p95'))} | "
+                   f"{_ms(s.get('seed_latency_ms_p50'))} | {_ms(s.get('seed_latency_ms_p95'))} |")
+    st = sec.get("statements") or {}
+    bk, sd = st.get("book") or {}, st.get("seed") or {}
+    out += ["", "What one booking sends (captured from SQLAlchemy during the run):", "",
+            "| | statements | transactions | round trips (with BEGIN/COMMIT) | round trips holding the session row | "
+            "round trips holding a change-feed counter row |", "|---|---:|---:|---:|---:|---:|",
+            f"| `book` | {bk.get('statements')} | {bk.get('transactions')} | {bk.get('round_trips')} | "
+            f"{bk.get('round_trips_holding_session_row')} | {bk.get('round_trips_holding_change_counter') or '–'} |",
+            f"| seed algorithm | {sd.get('statements')} | {sd.get('transactions')} | {sd.get('round_trips')} | "
+            f"{sd.get('round_trips_holding_session_row')} | – |", ""]
+    notes = st.get("book_script_notes") or []
+    out.append(f"pgbench ran `{st.get('book_script')}` (generated from that capture, next to this file) and "
+               "`pgbench/seed.sql`, 16 clients, 2 threads, prepared statements, `--max-tries=10`."
+               + (" " + "; ".join(notes) + "." if notes else ""))
+    diag = pg.get("diagnostics_spread_pgbench") or {}
+    if diag:
+        out += ["", "Diagnostics (pgbench, 200 sessions, one run each; what parts of `book`'s statements cost):", "",
+                "| script | tps |", "|---|---:|",
+                f"| `book`'s statements (median above) | {_n(_get(pg, 'spread', 'median_tps', 'pgbench-book'))} |"]
+        names = {"book-no-notify": "without the NOTIFY statement",
+                 "book-no-feed": "without the change feed (counter row, change row, NOTIFY)"}
+        for key, d in diag.items():
+            out.append(f"| {names.get(key, key)} | {_n(d.get('tps'))} |")
+    duck = sec.get("duckdb") or {}
+    if duck:
+        out += ["", f"DuckDB (a temporary file, one process, 16 threads; {duck.get('seconds_per_run')} s runs; the seed's "
+                "shape without `FOR UPDATE`, which DuckDB lacks, retrying write conflicts):", "",
+                "| shape | `book` tps | seed shape tps | book / seed | `book` p95 |", "|---|---:|---:|---:|---:|"]
+        for shape, label in (("hot", "one hot session"), ("spread", "200 sessions")):
+            s = duck.get(shape) or {}
+            m = s.get("median_tps") or {}
+            out.append(f"| {label} | {_n(m.get('book'))} | {_n(m.get('seed'))} | {_x(s.get('book_vs_seed'))} | "
+                       f"{_ms(s.get('book_latency_ms_p95'))} |")
+    errors = []
+    for db in ("postgresql", "duckdb"):
+        for shape in ("hot", "spread"):
+            for variant, runs in (_get(sec, db, shape, "runs") or {}).items():
+                for r in runs:
+                    if r.get("errors") or r.get("failed"):
+                        errors.append(f"{db} {shape} {variant}: {r.get('errors') or r.get('failed')}")
+    if errors:
+        out += ["", "Errors during runs (counted, not in the rates): " + "; ".join(errors) + "."]
+    return out + [""]
+
+
+def _plan_excerpt(text: str | None, lines: int = 14) -> list[str]:
+    if not text:
+        return []
+    body = text.splitlines()[:lines]
+    return ["```", *body, "```"]
+
+
+def _query(sec: dict) -> list[str]:
+    out = ["## 2. The calendar query", "",
+           f"`core.availability.find_sessions` for {sec.get('month', ['?', '?'])[0]} to {sec.get('month', ['?', '?'])[1]}, "
+           f"{sec.get('samples')} calls per table, alternating; filters: {sec.get('filters')}; "
+           f"{sec.get('per_day')} sessions a day, the same month content in both tables.", "",
+           "| database | query | rows | 1,000: p50 / p95 | 100,000: p50 / p95 | 100k / 1k (p95) | "
+           "database time (EXPLAIN ANALYZE, 100k) | indexes used (100k) |",
+           "|---|---|---:|---:|---:|---:|---:|---|"]
+    for db in ("postgresql", "duckdb"):
+        d = sec.get(db) or {}
+        for case, label in (("filtered", "month, one course, one site"), ("whole_month", "month, no filter")):
+            c = d.get(case) or {}
+            t = c.get("timings") or {}
+            small, big = _get(t, "1k", "ms") or {}, _get(t, "100k", "ms") or {}
+            plan = c.get("plan_100k") or {}
+            out.append(f"| {db} | {label} | {_get(t, '100k', 'rows')} | {_ms(small.get('p50'), 2)} / {_ms(small.get('p95'), 2)} | "
+                       f"{_ms(big.get('p50'), 2)} / {_ms(big.get('p95'), 2)} | {_x(c.get('p95_ratio_100k_to_1k'))} | "
+                       f"{_ms(plan.get('execution_ms'), 2)} | {', '.join(plan.get('indexes') or []) or 'none (scan)'} |")
+    pg = _get(sec, "postgresql", "filtered", "plan_100k", "text")
+    if pg:
+        out += ["", "PostgreSQL's plan for the filtered month out of 100,000 sessions (first lines):", "",
+                *_plan_excerpt(pg, 18)]
+    dk = _get(sec, "duckdb", "filtered", "plan_100k", "text")
+    if dk:
+        out += ["", "DuckDB's plan, same query (first lines):", "", *_plan_excerpt(dk, 30)]
+    return out + [""]
+
+
+def _live(sec: dict) -> list[str]:
+    out = []
+    sc = sec.get("server_cost") or {}
+    if sc:
+        n = sc.get("pages")
+        out += ["## 3. Server cost of open calendars", "",
+                f"One app process (`streamlit run server.py`, PostgreSQL, demo data); {n} headless Chromium pages of "
+                f"the calendar (month view); CPU time of the app process from /proc over {sc.get('window_s')} s quiet "
+                f"windows; polls counted in the browser. No page open: {_pct(_get(sc, 'no_pages', 'core_share'), 2)} "
+                f"of one core." + (f" Stopped at {n} pages: {sc.get('stopped_short')}." if sc.get("stopped_short") else ""),
+                "", "| mode | runner.postScriptGC | pages | app CPU, % of one core | per open page | polls in window | "
+                "CPU per poll | scaled to 100 pages |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+        for key, label in (("push_gc_off", "push"), ("poll_gc_off", "polling every 2 s"),
+                           ("push_gc_on", "push"), ("poll_gc_on", "polling every 2 s")):
+            c = _get(sc, "configs", key)
+            if not c:
+                continue
+            out.append(f"| {label} | {'on' if c.get('post_script_gc') else 'off (as shipped)'} | {c.get('pages')} | "
+                       f"{_pct(c.get('core_share'), 2)} | {_pct(c.get('per_page_core_share'), 3)} | {c.get('polls')} | "
+                       f"{_ms(c.get('cpu_ms_per_poll'))} | {_pct(c.get('core_share_at_100_pages'), 1)} |")
+        levels = sc.get("levels") or {}
+        if levels:
+            out += ["", "Push, postScriptGC off, as pages were opened: " + "; ".join(
+                f"{k} pages {_pct(v.get('core_share'), 2)}" for k, v in levels.items()) + "."]
+        out += ["", sc.get("baseline_note", "") + f"; pages opened in {sc.get('opening_seconds')} s; "
+                f"{sc.get('reconnected')} page connections came back after the restart with postScriptGC on.", ""]
+    p = sec.get("propagation") or {}
+    if p:
+        out += ["## 4. Propagation: a committed booking to another browser", "",
+                f"{p.get('trials')} trials; booked through the core API from another process; time from the commit "
+                "to the calendar's events changing in the page (the booking call itself took "
+                f"{_ms(p.get('book_call_ms_p50'))} at the median).", "",
+                "| path | p50 | p95 | max | missed (> 15 s) |", "|---|---:|---:|---:|---:|",
+                f"| push (WebSocket, NOTIFY between processes) | {_ms(_get(p, 'push_ms', 'p50'), 0)} | "
+                f"{_ms(_get(p, 'push_ms', 'p95'), 0)} | {_ms(_get(p, 'push_ms', 'max'), 0)} | {_get(p, 'missed', 'push')} |",
+                f"| polling every {p.get('poll_interval_s')} s (push blocked) | {_ms(_get(p, 'poll_ms', 'p50'), 0)} | "
+                f"{_ms(_get(p, 'poll_ms', 'p95'), 0)} | {_ms(_get(p, 'poll_ms', 'max'), 0)} | {_get(p, 'missed', 'poll')} |",
+                ""]
+    return out
+
+
+def _pages(sec: dict) -> list[str]:
+    out = ["## 5. Page timings with 20,000 sessions", "",
+           f"New browser context each time; the first render is the app's first (cold caches), then the median of "
+           f"{(sec.get('renders_per_page') or 1) - 1} more.", "",
+           "| database | data | calendar: first / then | occupancy dashboard: first / then | xlsx of the month: first / median |",
+           "|---|---|---:|---:|---:|"]
+    for db in ("postgresql", "duckdb"):
+        d = sec.get(db) or {}
+        if d.get("skipped"):
+            out.append(f"| {db} | skipped: {d['skipped']} | | | |")
+            continue
+        if not d:
+            continue
+        data = d.get("data") or {}
+        cal, occ, x = _get(d, "pages", "calendar") or {}, _get(d, "pages", "occupancy") or {}, d.get("xlsx_export") or {}
+        out.append(f"| {db} | {_n(data.get('course_sessions'))} sessions, {_n(data.get('bookings'))} bookings | "
+                   f"{_ms(cal.get('first_ms'), 0)} / {_ms(cal.get('median_after_first_ms'), 0)} | "
+                   f"{_ms(occ.get('first_ms'), 0)} / {_ms(occ.get('median_after_first_ms'), 0)} | "
+                   f"{_ms(x.get('first_ms'), 0)} / {_ms(x.get('median_ms'), 0)} ({x.get('sessions')} sessions, "
+                   f"{_n((x.get('bytes') or 0) / 1024, 0)} KiB) |")
+    return out + [""]
+
+
+def _memory(sec: dict) -> list[str]:
+    return ["## 6. Memory over an hour-equivalent of polls", "",
+            f"{sec.get('pages')} calendar pages polling every {sec.get('poll_interval_s')} s (push blocked) with a booking "
+            f"every second: {_n(sec.get('polls'))} polls in {sec.get('seconds')} s "
+            f"({(sec.get('hour_equivalents') or 0):.2f} x the {_n(sec.get('hour_equivalent_polls'))} polls of one page "
+            f"polling every 2 s for an hour), {sec.get('bookings')} bookings.", "",
+            "| RSS before polling | after warm-up (10% of polls) | at the end | peak (VmHWM) | slope, second half |",
+            "|---:|---:|---:|---:|---:|",
+            f"| {_n(sec.get('rss_mb_before_polling'), 0, ' MB')} | {_n(sec.get('rss_mb_after_warmup'), 0, ' MB')} | "
+            f"{_n(sec.get('rss_mb_end'), 0, ' MB')} | {_n(sec.get('peak_rss_mb'), 0, ' MB')} | "
+            f"{_n(sec.get('slope_mb_per_1000_polls_second_half'), 2)} MB per 1,000 polls |", ""]
+
+
+def _machine(m: dict, results: dict) -> list[str]:
+    pg = m.get("postgresql") or {}
+    settings = ", ".join(f"{k}={v}" for k, v in sorted((pg.get("settings") or {}).items()))
+    return ["## The machine", "",
+            f"- {m.get('cores')} cores ({m.get('cpu')}), {m.get('memory_gib')} GiB memory, {m.get('os')}",
+            f"- {pg.get('version', '?')}; {settings}",
+            f"- {m.get('pgbench')}; DuckDB {m.get('duckdb')}; SQLAlchemy {m.get('sqlalchemy')}; psycopg {m.get('psycopg')}; "
+            f"Streamlit {m.get('streamlit')}; Python {m.get('python')}; Playwright {m.get('playwright')}; {m.get('chromium')}",
+            f"- PostgreSQL, the app, the benchmark's own Python threads and the browser all share these cores.",
+            f"- code: commit {m.get('git_commit')}" + (" plus uncommitted changes to tracked files" if m.get("git_tracked_changes") else ""),
+            ""]
+
+
+def render(results: dict) -> str:
+    b = results.get("benchmarks") or {}
+    m = results.get("machine") or {}
+    load = m.get("load_at_start") or [None] * 3
+    when = results.get("finished_at") or dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    out = ["# Benchmarks", ""]
+    if results.get("quick"):
+        out += ["> **Quick run** (`--quick`): small sizes and short windows, a smoke test. Not the figures to quote.", ""]
+    out += [f"`make bench` on {when}, {results.get('total_seconds')} s in all, on {m.get('cores')} cores / "
+            f"{m.get('memory_gib')} GiB ({m.get('cpu')}), PostgreSQL {str(_get(m, 'postgresql', 'version') or '?').split(' on ')[0].replace('PostgreSQL ', '')}, "
+            f"DuckDB {m.get('duckdb')}. Load average (1/5/15 min) at the start: "
+            + " / ".join(_n(v, 2) for v in load) + ", at the end: "
+            + " / ".join(_n(v, 2) for v in (results.get("load_at_end") or [None] * 3))
+            + ". Raw data: `results.json`. Reproduce: `make bench` (see the README).", ""]
+    findings = HERE / "findings.md"
+    if findings.is_file() and not results.get("quick"):
+        out += [findings.read_text().rstrip(), ""]
+    out += ["## Targets", "", "| claim | target | measured | |", "|---|---|---|---|", *_targets(b), ""]
+    if results.get("errors"):
+        out += ["**Errors:** " + "; ".join(f"{k}: {v}" for k, v in results["errors"].items()), ""]
+    if "booking" in b:
+        out += _booking(b["booking"])
+    if "query" in b:
+        out += _query(b["query"])
+    if "live" in b:
+        out += _live(b["live"])
+    if "pages" in b:
+        out += _pages(b["pages"])
+    if "memory" in b:
+        out += _memory(b["memory"])
+    loads = [f"{name}: {_n((s.get('load_before') or [None])[0], 1)} → {_n((s.get('load_after') or [None])[0], 1)} "
+             f"({s.get('took_seconds')} s)" for name, s in b.items()]
+    if loads:
+        out += ["Load average (1 min) before → after each benchmark: " + "; ".join(loads) + ".", ""]
+    out += _machine(m, results)
+    return "\n".join(out) + "\n"
