@@ -125,8 +125,12 @@ class RunningApp:
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
-    """`streamlit run Home.py` on a free port against a fresh demo database."""
+def app_server(tmp_path_factory, browser):
+    """`streamlit run Home.py` on a free port against a fresh demo database.
+
+    It asks for the browser first, so that without Chromium the tests skip (or fail in CI)
+    before a server is started for nothing.
+    """
     folder = tmp_path_factory.mktemp("server")
     db_url = duckdb_url(folder / "app.duckdb")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
