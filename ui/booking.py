@@ -17,6 +17,7 @@ import streamlit as st
 
 from core import availability
 from core import booking as core_booking
+from core.access import Actor
 from core.config import now_local
 from core.errors import BookingError, SessionFull
 from core.models import Session
@@ -29,8 +30,11 @@ EMPTY = {"contact_name": "", "contact_email": "", "contact_phone": "", "company"
 FORM_LEVEL = "_form"
 
 
-def actor() -> str | None:
-    return (st.session_state.get(K.ACTOR) or "").strip() or None
+def actor() -> Actor:
+    """Who is at the desk. Until sign-in is configured the app runs in local demo mode:
+    the name typed in the sidebar (for the audit trail), with every right."""
+    name = " ".join((st.session_state.get(K.ACTOR) or "").split())[:200]
+    return Actor(name or "Front desk (demo mode)", "admin")
 
 
 def _new_key() -> str:
