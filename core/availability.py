@@ -78,6 +78,18 @@ def _state_clause(state: str):
     return _remaining > ALMOST_FULL_AT
 
 
+def _choices(value: object, field: str, allowed: Iterable[str] | None = None) -> list[str]:
+    """A filter given as one name or several; an empty list means no filter."""
+    if value is None:
+        return []
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, (list, tuple, set, frozenset)) or not all(isinstance(v, str) for v in values):
+        raise InvalidInput(field, f"The {field.replace('_', ' ')} filter must be a list of names.")
+    if allowed is not None and (unknown := sorted(set(values) - set(allowed))):
+        raise InvalidInput(field, f"Unknown {field.replace('_', ' ')} {unknown[0]!r}; one of {', '.join(allowed)}.")
+    return sorted(set(values))
+
+
 def find_sessions(
     engine: Engine,
     start: dt.date,
@@ -96,19 +108,13 @@ def find_sessions(
     if end < start:
         raise InvalidInput("end", "The end date is before the start date.")
     stmt = _select_sessions().where(cs.c.session_date >= start, cs.c.session_date <= end)
-    if course_types:
-        stmt = stmt.where(cs.c.course_type.in_(list(course_types)))
-    if locations:
-        unknown = set(locations) - set(LOCATIONS)
-        if unknown:
-            raise InvalidInput("location", f"Unknown location {sorted(unknown)[0]!r}.")
-        stmt = stmt.where(cs.c.location.in_(list(locations)))
+    if course_types := _choices(course_types, "course_type"):
+        stmt = stmt.where(cs.c.course_type.in_(course_types))
+    if locations := _choices(locations, "location", LOCATIONS):
+        stmt = stmt.where(cs.c.location.in_(locations))
     statuses = ["scheduled", "completed"] + (["cancelled"] if include_cancelled else [])
     stmt = stmt.where(cs.c.status.in_(statuses))
-    if availability:
-        states = set(availability)
-        if not states <= set(AVAILABILITY_STATES):
-            raise InvalidInput("availability", f"Availability is one of {', '.join(AVAILABILITY_STATES)}.")
+    if states := _choices(availability, "availability", AVAILABILITY_STATES):
         stmt = stmt.where(cs.c.status == "scheduled", sa.or_(*(_state_clause(s) for s in sorted(states))))
     stmt = stmt.order_by(cs.c.session_date, cs.c.start_time, cs.c.location, cs.c.course_type, cs.c.id)
     with reading(engine) as conn:

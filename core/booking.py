@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core import validation
 from core.availability import load_session
+from core.access import Actor, require
 from core.changes import record, shard_of
 from core.config import get_settings, now_local, utc_now
 from core.db import Retry, reading, write
@@ -259,7 +260,7 @@ def book(
     seats: int = 1,
     attendees: list | None = None,
     idempotency_key: str | None = None,
-    actor: str | None = None,
+    actor: Actor | None = None,
 ) -> Booking:
     """Book `seats` places (the whole group or nothing) and return the booking.
 
@@ -267,6 +268,7 @@ def book(
     Raises InvalidInput, SessionNotFound, SessionFull (with `remaining`),
     SessionNotBookable, DuplicateAttendee, Busy, DatabaseUnavailable.
     """
+    who = require(actor, "staff", "book places")
     sid = validation.uuid_of(session_id, "session_id", "session")
     seats = validation.whole_number(seats, "seats", "Places", 1, get_settings().capacity_limit)
     name = validation.text(contact_name, "contact_name", "Contact name", required=True)
@@ -274,7 +276,7 @@ def book(
     phone = validation.phone(contact_phone)
     firm = validation.text(company, "company", "Company", required=False)
     people = validation.attendees(attendees, seats, name, mail)
-    key, who = validation.key(idempotency_key), validation.actor(actor)
+    key = validation.key(idempotency_key)
 
     def earlier(conn: Connection) -> Booking | None:
         return _load_booking(conn, bk.c.idempotency_key == key) if key else None
@@ -361,12 +363,12 @@ def _claim(conn: Connection, booking: Booking, **values) -> None:
         raise Retry()
 
 
-def cancel(engine: Engine, booking_id: object, *, actor: str | None = None) -> Booking:
+def cancel(engine: Engine, booking_id: object, *, actor: Actor | None = None) -> Booking:
     """Cancel a booking (by id or BK- reference) and free its places.
 
     Raises BookingNotFound, BookingNotActive (already cancelled), Busy.
     """
-    who = validation.actor(actor)
+    who = require(actor, "staff", "cancel bookings")
     _booking_where(booking_id)  # malformed ids fail before any write
 
     def work(conn: Connection) -> Booking:
@@ -383,14 +385,14 @@ def cancel(engine: Engine, booking_id: object, *, actor: str | None = None) -> B
     return write(engine, work)
 
 
-def move(engine: Engine, booking_id: object, to_session_id: object, *, actor: str | None = None) -> Booking:
+def move(engine: Engine, booking_id: object, to_session_id: object, *, actor: Actor | None = None) -> Booking:
     """Move a booking with all its places to another session, atomically.
 
     Either the booking is on the new session with its seats, or nothing changed.
     Raises BookingNotFound, BookingNotActive, InvalidInput, SessionNotFound, SessionFull,
     SessionNotBookable, DuplicateAttendee, Busy.
     """
-    who = validation.actor(actor)
+    who = require(actor, "staff", "move bookings")
     target = validation.uuid_of(to_session_id, "to_session_id", "session")
     _booking_where(booking_id)
 

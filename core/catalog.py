@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from core import validation
+from core.access import Actor, require
 from core.changes import record
 from core.db import reading, write
 from core.errors import InvalidInput
@@ -30,9 +31,10 @@ def colour_for(types: list[CourseType], name: str) -> str:
 
 
 def save_course_type(
-    engine: Engine, *, name: str, short_code: str, colour: str, sort_order: int = 99, actor: str | None = None
+    engine: Engine, *, name: str, short_code: str, colour: str, sort_order: int = 99, actor: Actor | None = None
 ) -> CourseType:
     """Add a course type, or change the code and colour of an existing one."""
+    who = require(actor, "admin", "change the course catalogue")
     name = validation.text(name, "name", "Course name", required=True, max_len=100)
     code = validation.text(short_code, "short_code", "Short code", required=True, max_len=12)
     if not isinstance(colour, str) or not _COLOUR.match(colour):
@@ -47,7 +49,7 @@ def save_course_type(
         values = dict(short_code=code, colour=colour.upper(), sort_order=sort_order)
         if conn.execute(sa.update(course_types).where(course_types.c.name == name).values(**values)).rowcount == 0:
             conn.execute(course_types.insert().values(name=name, **values))
-        record(conn, "course_type.saved", actor=validation.actor(actor), details={"name": name, **values})
+        record(conn, "course_type.saved", actor=who, details={"name": name, **values})
         return CourseType(name, code, colour.upper(), sort_order)
 
     return write(engine, work)

@@ -103,6 +103,10 @@ class HoldNotActive(BookingError):
         self.why = why
 
 
+class NotPermitted(BookingError):
+    pass
+
+
 class Busy(BookingError):
     def __init__(self):
         super().__init__(

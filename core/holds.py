@@ -18,6 +18,7 @@ from core.availability import load_session
 from core.booking import (
     _check_not_booked_yet, _insert_booking, _load_booking, release_seats, take_seats,
 )
+from core.access import Actor, require
 from core.changes import record
 from core.config import get_settings, utc_now
 from core.db import reading, write
@@ -34,12 +35,16 @@ def _hold(row) -> Hold:
     return Hold(**{k: getattr(row, k) for k in Hold.__dataclass_fields__})
 
 
-def place_hold(engine: Engine, session_id: object, seats: int = 1, *, held_by: str, note: str | None = None,
-               minutes: float = DEFAULT_HOLD_MINUTES) -> Hold:
-    """Hold `seats` places for `minutes`. Raises like `book` when they are not free."""
+def place_hold(engine: Engine, session_id: object, seats: int = 1, *, actor: Actor | None = None,
+               held_by: str | None = None, note: str | None = None, minutes: float = DEFAULT_HOLD_MINUTES) -> Hold:
+    """Hold `seats` places for `minutes` (shown as held by `held_by`, default the actor).
+
+    Raises like `book` when they are not free.
+    """
+    name = require(actor, "staff", "hold places")
     sid = validation.uuid_of(session_id, "session_id", "session")
     seats = validation.whole_number(seats, "seats", "Places", 1, get_settings().capacity_limit)
-    who = validation.text(held_by, "held_by", "Held by", required=True)
+    who = validation.text(held_by, "held_by", "Held by", required=False) or name
     note = validation.text(note, "note", "Note", required=False)
     if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not 0 < minutes <= 24 * 60:
         raise InvalidInput("minutes", "A hold lasts from a few seconds up to 24 hours.")
@@ -72,10 +77,10 @@ def _end_hold(conn: Connection, hold_id: uuid.UUID, status: str):
     return row
 
 
-def release_hold(engine: Engine, hold_id: object, *, actor: str | None = None) -> None:
+def release_hold(engine: Engine, hold_id: object, *, actor: Actor | None = None) -> None:
     """Give a hold's places back now (the waiting list is offered them first)."""
+    who = require(actor, "staff", "release holds")
     hid = validation.uuid_of(hold_id, "hold_id", "hold")
-    who = validation.actor(actor)
 
     def work(conn: Connection) -> None:
         row = _end_hold(conn, hid, "released")
@@ -88,17 +93,17 @@ def release_hold(engine: Engine, hold_id: object, *, actor: str | None = None) -
 
 def book_from_hold(engine: Engine, hold_id: object, *, contact_name: str, contact_email: str,
                    contact_phone: str | None = None, company: str | None = None, seats: int | None = None,
-                   attendees: list | None = None, actor: str | None = None) -> Booking:
+                   attendees: list | None = None, actor: Actor | None = None) -> Booking:
     """Turn a hold into a booking atomically (all its places, or `seats` of them).
 
     An expired or ended hold cannot be converted: HoldNotActive.
     """
+    who = require(actor, "staff", "book places")
     hid = validation.uuid_of(hold_id, "hold_id", "hold")
     name = validation.text(contact_name, "contact_name", "Contact name", required=True)
     mail = validation.email(contact_email)
     phone = validation.phone(contact_phone)
     firm = validation.text(company, "company", "Company", required=False)
-    who = validation.actor(actor)
 
     def work(conn: Connection) -> Booking:
         row = _end_hold(conn, hid, "converted")

@@ -1,7 +1,7 @@
 """Import sessions from a CSV file: check every row first, import all of them or none.
 
     report = check_sessions_csv(engine, data)        # every bad row: line, column, why
-    result = import_sessions_csv(engine, data, actor="office")
+    result = import_sessions_csv(engine, data, actor=Actor("Office", "admin"))
     if result.problems: show them (nothing was imported) else: result.created
 
 The file may come from Excel: UTF-8 with or without a byte-order mark, or Windows-1252;
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from core.access import COMMAND_LINE, Actor, require
 from core.models import LOCATIONS, Session
 
 COLUMNS = ("course_type", "session_date", "start_time", "end_time", "location", "max_capacity", "instructor_notes")
@@ -256,7 +257,7 @@ def check_sessions_csv(engine: Engine, data: bytes | str, *, today: dt.date | No
     return ImportReport(rows=tuple(rows), lines=tuple(lines), problems=tuple(problems), warnings=tuple(warnings))
 
 
-def import_sessions_csv(engine: Engine, data: bytes | str, *, actor: str | None = None,
+def import_sessions_csv(engine: Engine, data: bytes | str, *, actor: Actor | None = None,
                         today: dt.date | None = None) -> ImportReport:
     """Check the file; if every row is good, create all its sessions in one transaction.
 
@@ -264,6 +265,7 @@ def import_sessions_csv(engine: Engine, data: bytes | str, *, actor: str | None 
     """
     from core.sessions import create_sessions
 
+    require(actor, "admin", "change the schedule")
     report = check_sessions_csv(engine, data, today=today)
     if report.problems:
         return report
@@ -298,7 +300,8 @@ def import_command(args: argparse.Namespace, engine: Engine | None = None) -> st
             data = fh.read(MAX_BYTES + 1)
     except OSError as exc:
         raise InvalidInput("file", f"Cannot read {args.file!r}: {exc.strerror or exc}.") from None
-    report = (check_sessions_csv if args.check else import_sessions_csv)(engine, data)
+    report = (check_sessions_csv(engine, data) if args.check
+              else import_sessions_csv(engine, data, actor=COMMAND_LINE))
     if report.problems:
         for p in report.problems:
             print(p, file=sys.stderr)

@@ -7,7 +7,7 @@ clock changes in March and October; nothing here goes through UTC.
                       weekdays=(1, 3), weeks=10, start_time=time(9), end_time=time(16),
                       location="Location A", skip_dates=(date(2025, 4, 17),))
     preview = preview_series(engine, spec)     # dates, skipped dates, clashes
-    sessions = create_series(engine, spec, on_clash="skip", actor="office")  # all or nothing
+    sessions = create_series(engine, spec, on_clash="skip", actor=Actor("Office", "admin"))  # all or nothing
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from core.access import Actor
 from core.errors import InvalidInput
 from core.models import LOCATIONS, Session
 
@@ -209,7 +210,7 @@ def create_series(
     spec: SeriesSpec,
     *,
     on_clash: str = "refuse",
-    actor: str | None = None,
+    actor: Actor | None = None,
     today: dt.date | None = None,
 ) -> list[Session]:
     """Create every session of the series in one transaction, or none.

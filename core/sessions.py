@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core import validation
 from core.availability import get_session, load_session  # noqa: F401  (get_session is public here too)
+from core.access import Actor, require
 from core.booking import promote_waiting, reap_expired_holds
 from core.catalog import known_names
 from core.changes import record
@@ -45,13 +46,13 @@ def _clean_spec(spec: dict, course_names: set[str]) -> dict:
     )
 
 
-def create_sessions(engine: Engine, specs: list[dict], *, actor: str | None = None) -> list[Session]:
+def create_sessions(engine: Engine, specs: list[dict], *, actor: Actor | None = None) -> list[Session]:
     """Create several sessions in one transaction: all of them, or none.
 
     Each spec has course_type, session_date, start_time, end_time, location and optionally
     max_capacity and instructor_notes. Raises InvalidInput (naming the row when several).
     """
-    who = validation.actor(actor)
+    who = require(actor, "admin", "change the schedule")
     if not specs:
         raise InvalidInput("sessions", "There is nothing to create.")
 
@@ -79,7 +80,7 @@ def create_sessions(engine: Engine, specs: list[dict], *, actor: str | None = No
     return write(engine, work)
 
 
-def create_session(engine: Engine, *, actor: str | None = None, **spec) -> Session:
+def create_session(engine: Engine, *, actor: Actor | None = None, **spec) -> Session:
     """Create one scheduled session. See `create_sessions` for the fields."""
     return create_sessions(engine, [spec], actor=actor)[0]
 
@@ -89,13 +90,13 @@ def _jsonable(values: dict) -> dict:
             if k in EDITABLE + ("max_capacity",)}
 
 
-def update_session(engine: Engine, session_id: object, *, actor: str | None = None, **changes) -> Session:
+def update_session(engine: Engine, session_id: object, *, actor: Actor | None = None, **changes) -> Session:
     """Change a session's course, date, times, location or notes; records before and after."""
+    who = require(actor, "admin", "change the schedule")
     sid = validation.uuid_of(session_id, "session_id", "session")
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise InvalidInput(sorted(unknown)[0], f"{sorted(unknown)[0]} cannot be edited here.")
-    who = validation.actor(actor)
 
     def work(conn: Connection) -> Session:
         before = load_session(conn, sid)
@@ -129,14 +130,14 @@ def _not_fitting(conn: Connection, session_id: uuid.UUID, overflow: int) -> list
     return names
 
 
-def set_capacity(engine: Engine, session_id: object, capacity: object, *, actor: str | None = None) -> Session:
+def set_capacity(engine: Engine, session_id: object, capacity: object, *, actor: Actor | None = None) -> Session:
     """Set the number of places; never below the places already booked.
 
     Raises InvalidInput, SessionNotFound, CapacityBelowBooked (naming who would not fit).
     """
+    who = require(actor, "admin", "change the schedule")
     sid = validation.uuid_of(session_id, "session_id", "session")
     new = validation.whole_number(capacity, "max_capacity", "Capacity", 1, get_settings().capacity_limit)
-    who = validation.actor(actor)
 
     def fits(conn: Connection) -> bool:
         return conn.execute(
@@ -158,15 +159,16 @@ def set_capacity(engine: Engine, session_id: object, capacity: object, *, actor:
     return write(engine, work)
 
 
-def cancel_session(engine: Engine, session_id: object, *, actor: str | None = None, reason: str | None = None) -> list[Booking]:
+def cancel_session(engine: Engine, session_id: object, *, actor: Actor | None = None,
+                   reason: str | None = None) -> list[Booking]:
     """Cancel a scheduled session. Its bookings are kept, marked `rebook`, and returned.
 
     Raises SessionNotFound, SessionNotBookable (already cancelled or completed).
     """
     from core.booking import list_bookings
 
+    who = require(actor, "admin", "change the schedule")
     sid = validation.uuid_of(session_id, "session_id", "session")
-    who = validation.actor(actor)
     why = validation.text(reason, "reason", "Reason", required=False, max_len=500)
 
     def work(conn: Connection) -> None:
@@ -192,9 +194,9 @@ def cancel_session(engine: Engine, session_id: object, *, actor: str | None = No
     return [b for b in list_bookings(engine, sid) if b.status == "rebook"]
 
 
-def complete_past_sessions(engine: Engine, *, actor: str | None = None, before: dt.date | None = None) -> int:
+def complete_past_sessions(engine: Engine, *, actor: Actor | None = None, before: dt.date | None = None) -> int:
     """Mark scheduled sessions before `before` (default today) completed; return how many."""
-    who = validation.actor(actor)
+    who = require(actor, "admin", "change the schedule")
     cutoff = validation.date(before or today(), "before")
 
     def work(conn: Connection) -> int:

@@ -127,6 +127,3 @@ def attendees(values: object, seats: int, contact_name: str, contact_email: str)
 def key(value: object) -> str | None:
     return text(value, "idempotency_key", "Idempotency key", required=False, max_len=100)
 
-
-def actor(value: object) -> str | None:
-    return text(value, "actor", "Actor", required=False)

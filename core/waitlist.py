@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core import validation
 from core.availability import load_session
+from core.access import Actor, require
 from core.changes import record
 from core.config import get_settings, now_local, utc_now
 from core.db import reading, write
@@ -24,18 +25,18 @@ _ORDER = (wl.c.created_at, wl.c.id)
 
 
 def join_waitlist(engine: Engine, session_id: object, *, name: str, email: str, phone: str | None = None,
-                  company: str | None = None, seats: int = 1, actor: str | None = None) -> WaitlistEntry:
+                  company: str | None = None, seats: int = 1, actor: Actor | None = None) -> WaitlistEntry:
     """Put a contact on a session's waiting list, when it has fewer places left than wanted.
 
     Raises InvalidInput (places are free: book instead; already waiting), SessionNotBookable.
     """
+    who = require(actor, "staff", "keep waiting lists")
     sid = validation.uuid_of(session_id, "session_id", "session")
     seats = validation.whole_number(seats, "seats", "Places", 1, get_settings().capacity_limit)
     name = validation.text(name, "name", "Name", required=True)
     mail = validation.email(email, "email")
     phone = validation.phone(phone)
     firm = validation.text(company, "company", "Company", required=False)
-    who = validation.actor(actor)
 
     def work(conn: Connection) -> WaitlistEntry:
         session = load_session(conn, sid)
@@ -59,10 +60,10 @@ def join_waitlist(engine: Engine, session_id: object, *, name: str, email: str, 
     return write(engine, work)
 
 
-def withdraw(engine: Engine, entry_id: object, *, actor: str | None = None) -> None:
+def withdraw(engine: Engine, entry_id: object, *, actor: Actor | None = None) -> None:
     """Take someone off a waiting list."""
+    who = require(actor, "staff", "keep waiting lists")
     eid = validation.uuid_of(entry_id, "entry_id", "waiting-list entry")
-    who = validation.actor(actor)
 
     def work(conn: Connection) -> None:
         row = conn.execute(sa.select(wl).where(wl.c.id == eid)).first()

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from core import config
 from core.db import forget_engine, get_engine, migrate
+from tests.actors import ADMIN, STAFF, VIEWER  # noqa: F401  (re-exported for the tests)
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -116,7 +117,7 @@ def new_session(engine, future_day):
         spec = dict(course_type="First Aid at Work", session_date=future_day, start_time="09:00",
                     end_time="16:30", location="Location A", max_capacity=12)
         spec.update(overrides)
-        return create_session(engine, **spec)
+        return create_session(engine, **spec, actor=ADMIN)
 
     return make
 

@@ -17,6 +17,7 @@ import streamlit as st
 
 from core import availability
 from core import booking as core_booking
+from core.access import Actor
 from core.config import now_local
 from core.errors import BookingError, SessionFull
 from core.models import Session
@@ -31,8 +32,11 @@ LABELS = {"contact_name": "Contact name *", "contact_email": "E-mail *", "contac
 MAX_CHARS = {"contact_name": 200, "contact_email": 254, "contact_phone": 40, "company": 200}
 
 
-def actor() -> str | None:
-    return (st.session_state.get(K.ACTOR) or "").strip() or None
+def actor() -> Actor:
+    """Who is at the desk. Until sign-in is configured the app runs in local demo mode:
+    the name typed in the sidebar (for the audit trail), with every right."""
+    name = " ".join((st.session_state.get(K.ACTOR) or "").split())[:200]
+    return Actor(name or "Front desk (demo mode)", "admin")
 
 
 def _new_key() -> str:

@@ -20,6 +20,7 @@ from core.importer import COLUMNS
 from tests.e2e.conftest import ROOT
 from ui import ops
 from ui import ops_keys as OK
+from tests.actors import STAFF
 
 FIRST_RENDER_MS = 60_000  # a loaded 2-core machine can take a while to render a page the first time
 OPS_PAGES = ("pages/3_Occupancy.py", "pages/4_Schedule.py", "pages/5_Exports.py")
@@ -139,7 +140,7 @@ def test_dashboard_recomputes_only_when_the_change_version_moves(writable_demo_d
     engine = get_engine(writable_demo_db_url)
     target = next(s for s in find_sessions(engine, today() + dt.timedelta(days=2), _dashboard_range()[1])
                   if s.status == "scheduled" and s.remaining >= 2)
-    booking.book(engine, target.id, contact_name="Zoë O'Brien", contact_email="zoe@example.co.uk", seats=2)
+    booking.book(engine, target.id, contact_name="Zoë O'Brien", contact_email="zoe@example.co.uk", seats=2, actor=STAFF)
     at.run()
     assert len(calls) == 2
     assert int(metrics(at)["Places sold"].replace(",", "")) == sold + 2

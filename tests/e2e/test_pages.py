@@ -16,6 +16,7 @@ from core.config import today
 from core.db import get_engine
 from tests.e2e.conftest import ROOT
 from ui import keys as K
+from tests.actors import STAFF
 
 PAGES = ("Home.py", "pages/1_Calendar.py", "pages/2_Book.py")
 TIMEOUT = 30
@@ -215,7 +216,7 @@ def test_when_the_session_filled_meanwhile_the_form_says_so_and_books_an_alterna
     at = _fill(_form(bookable), bookable, contact_name="Walter Skinner", contact_email="walter@example.co.uk", seats=2)
     # Someone else takes all but one place while the form is open.
     booking.book(engine, bookable.id, contact_name="Quick", contact_email="quick@example.co.uk",
-                 seats=bookable.remaining - 1, idempotency_key=uuid.uuid4().hex)
+                 seats=bookable.remaining - 1, idempotency_key=uuid.uuid4().hex, actor=STAFF)
     _submit(at)
     assert any("Only 1 place left" in e.value for e in at.error)
     offers = [b for b in at.button if b.label.startswith("Book here:")]
@@ -231,8 +232,8 @@ def test_when_the_session_filled_meanwhile_the_form_says_so_and_books_an_alterna
 
 def test_a_booking_can_be_cancelled_and_moved_from_the_session_detail(bookable, writable_demo_db_url):
     engine = get_engine(writable_demo_db_url)
-    one = booking.book(engine, bookable.id, contact_name="Cancel Me", contact_email="c@example.co.uk")
-    two = booking.book(engine, bookable.id, contact_name="Move Me", contact_email="m@example.co.uk")
+    one = booking.book(engine, bookable.id, contact_name="Cancel Me", contact_email="c@example.co.uk", actor=STAFF)
+    two = booking.book(engine, bookable.id, contact_name="Move Me", contact_email="m@example.co.uk", actor=STAFF)
     at = _form(bookable)
     at.checkbox(key=K.booking_action(one.id, "sure")).check().run()
     at.button(key=K.booking_action(one.id, "cancel")).click().run()
@@ -287,7 +288,7 @@ def test_the_calendar_gets_byte_identical_arguments_until_something_changes(writ
 
     target = next(s for s in find_sessions(engine, today() + dt.timedelta(days=1), today() + dt.timedelta(days=9),
                                            availability=["available"]))
-    booking.book(engine, target.id, contact_name="Ana", contact_email="ana@example.co.uk")
+    booking.book(engine, target.id, contact_name="Ana", contact_email="ana@example.co.uk", actor=STAFF)
     at.run()
     changed, now = calendar_args(at)
     assert changed != first

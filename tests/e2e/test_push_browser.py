@@ -16,6 +16,7 @@ from core.availability import find_sessions, get_session
 from core.config import today
 from tests.e2e import pw
 from tests.e2e.push_harness import listener_backend, make_pg_database, start_server, stop_server, wait_until
+from tests.actors import STAFF
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -69,7 +70,7 @@ def _open_live(page, address: str, s) -> None:
 
 def _book_elsewhere(db, s) -> None:
     """A booking written by another instance: it reaches the pages only through the database."""
-    booking.book(db.engine, s.id, contact_name="Elsewhere", contact_email=f"e-{uuid.uuid4().hex[:8]}@example.co.uk")
+    booking.book(db.engine, s.id, contact_name="Elsewhere", contact_email=f"e-{uuid.uuid4().hex[:8]}@example.co.uk", actor=STAFF)
 
 
 def test_a_booking_on_one_instance_shows_on_the_other_within_1s_and_still_does_after_its_listener_is_killed(

@@ -25,6 +25,7 @@ from core.changes import latest_version
 from core.config import today
 from core.sessions import cancel_session, create_session
 from tests.e2e.push_harness import make_pg_database, start_server, stop_server, wait_until
+from tests.actors import ADMIN, STAFF
 
 pytestmark = pytest.mark.postgres
 
@@ -83,7 +84,7 @@ def _bookable(db, count: int, course: str):
 
 
 def _book(db, session) -> int:
-    booking.book(db.engine, session.id, contact_name="Route Test", contact_email=f"route-{uuid.uuid4().hex[:8]}@example.co.uk")
+    booking.book(db.engine, session.id, contact_name="Route Test", contact_email=f"route-{uuid.uuid4().hex[:8]}@example.co.uk", actor=STAFF)
     return latest_version(db.engine)
 
 
@@ -106,7 +107,7 @@ def test_a_link_gets_the_version_on_connect_then_each_spaced_booking_exactly_onc
 def test_a_burst_of_bookings_reaches_a_link_as_a_few_versions_ending_with_the_latest(server, db):
     day = today() + dt.timedelta(days=30)
     three = [create_session(db.engine, course_type="First Aid at Work", session_date=day, start_time=f"{9 + i:02d}:00",
-                            end_time=f"{10 + i:02d}:00", location="Location A") for i in range(3)]
+                            end_time=f"{10 + i:02d}:00", location="Location A", actor=ADMIN) for i in range(3)]
     sessions = three * 10
     with _link(server) as ws:
         _message(ws)
@@ -215,7 +216,7 @@ def test_availability_lists_the_bookable_sessions_of_the_range_as_calendar_event
 def test_availability_keeps_an_early_morning_summer_session_on_its_local_date(server, db):
     day = dt.date(today().year + 1, 7, 1)  # 00:30 BST is 23:30 UTC the day before
     made = create_session(db.engine, course_type="CPR and AED", session_date=day, start_time="00:30",
-                          end_time="03:30", location="Location A")
+                          end_time="03:30", location="Location A", actor=ADMIN)
     try:
         for start in (day.isoformat(), f"{day.isoformat()}T00:00:00+01:00"):
             status, events = _availability(server, startDate=start, endDate=day.isoformat(), courseType="CPR")
@@ -223,7 +224,7 @@ def test_availability_keeps_an_early_morning_summer_session_on_its_local_date(se
             assert [(e["id"], e["date"], e["start"]) for e in events] == [
                 (str(made.id), day.isoformat(), f"{day.isoformat()}T00:30:00")]
     finally:
-        cancel_session(db.engine, made.id)
+        cancel_session(db.engine, made.id, actor=ADMIN)
 
 
 @pytest.mark.parametrize("query, says", [

@@ -30,6 +30,7 @@ from core.exports import (
     sessions_xlsx,
 )
 from core.sessions import cancel_session, create_session
+from tests.actors import ADMIN, STAFF
 
 PROJECT = Path(__file__).resolve().parents[2]
 EVIL = '=HYPERLINK("http://evil.example/x","Click me")'
@@ -44,17 +45,17 @@ def day(future_day) -> dt.date:
 @pytest.fixture
 def data(engine, day):
     s1 = create_session(engine, course_type="First Aid at Work", session_date=day, start_time="09:00",
-                        end_time="16:30", location="Location A", instructor_notes="=1+1 Zoë's group, Łukasz leads")
+                        end_time="16:30", location="Location A", instructor_notes="=1+1 Zoë's group, Łukasz leads", actor=ADMIN)
     s2 = create_session(engine, course_type="Emergency First Aid at Work", session_date=day, start_time="09:30",
-                        end_time="16:00", location="Location B", max_capacity=10)
+                        end_time="16:00", location="Location B", max_capacity=10, actor=ADMIN)
     s3 = create_session(engine, course_type="CPR and AED", session_date=day + dt.timedelta(days=1),
-                        start_time="13:30", end_time="16:30", location="Location A")
+                        start_time="13:30", end_time="16:30", location="Location A", actor=ADMIN)
     group = booking.book(engine, s1.id, contact_name=EVIL, contact_email="boss@example.co.uk", seats=5,
-                         attendees=NAMES, company="-Minus Ltd")
-    single = booking.book(engine, s1.id, contact_name="Siobhán Ní Bhriain", contact_email="sb@example.ie")
+                         attendees=NAMES, company="-Minus Ltd", actor=STAFF)
+    single = booking.book(engine, s1.id, contact_name="Siobhán Ní Bhriain", contact_email="sb@example.ie", actor=STAFF)
     pair = booking.book(engine, s2.id, contact_name="Tom <script>alert(1)</script>", contact_email="tom@example.com",
-                        seats=2, attendees=["Tom <b>Clarke</b>", "Ava & Mia"])
-    cancel_session(engine, s3.id, reason="Room flooded")
+                        seats=2, attendees=["Tom <b>Clarke</b>", "Ava & Mia"], actor=STAFF)
+    cancel_session(engine, s3.id, reason="Room flooded", actor=ADMIN)
     scope = ExportScope(day, day + dt.timedelta(days=1))
     return dict(s1=s1, s2=s2, s3=s3, group=group, single=single, pair=pair, scope=scope)
 
@@ -240,7 +241,7 @@ def test_ics_keeps_wall_clock_times_either_side_of_the_march_clock_change(engine
     before, after = last_sunday - dt.timedelta(days=1), last_sunday + dt.timedelta(days=1)
     for d in (before, after):
         create_session(engine, course_type="CPR and AED", session_date=d, start_time="09:00", end_time="12:00",
-                       location="Location B")
+                       location="Location B", actor=ADMIN)
     events = icalendar.Calendar.from_ical(sessions_ics(find_sessions(engine, before, after))).walk("VEVENT")
     starts = [ev.decoded("DTSTART") for ev in events]
     assert [s.strftime("%H:%M") for s in starts] == ["09:00", "09:00"]
@@ -316,7 +317,7 @@ def test_unknown_course_type_lists_the_known_ones(engine, data, tmp_path):
 def test_places_held_for_a_caller_are_not_offered_as_left_in_the_exports(engine, data):
     from core.holds import place_hold
 
-    place_hold(engine, data["s2"].id, 3, held_by="Sam")
+    place_hold(engine, data["s2"].id, 3, held_by="Sam", actor=STAFF)
     frame = pd.read_csv(io.BytesIO(export_sessions(engine, data["scope"], "csv").data), dtype=str)
     row = frame[frame["Session ID"] == str(data["s2"].id)].iloc[0]
     assert (row["Capacity"], row["Booked"], row["Held"], row["Places left"]) == ("10", "2", "3", "5")

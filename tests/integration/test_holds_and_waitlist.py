@@ -10,6 +10,8 @@ from core import booking, errors, holds, sessions, waitlist
 from core.availability import find_sessions, get_session
 from tests.conftest import assert_invariants
 from tests.integration.test_races import _race
+from tests.actors import ADMIN, STAFF
+from core.access import Actor
 
 
 def _person(i: int) -> dict:
@@ -34,81 +36,81 @@ class FrozenClock:
 
 def test_a_hold_counts_against_availability_at_once_and_shows_who_holds_it(engine, new_session):
     session = new_session(max_capacity=3)
-    hold = holds.place_hold(engine, session.id, 2, held_by="Sam", minutes=10)
+    hold = holds.place_hold(engine, session.id, 2, held_by="Sam", minutes=10, actor=STAFF)
     seen = get_session(engine, session.id)
     assert (seen.remaining, seen.held, seen.state) == (1, 2, "almost_full")
     [listed] = holds.list_holds(engine, session.id)
     assert (listed.id, listed.held_by, listed.seats) == (hold.id, "Sam", 2)
     assert 590 <= listed.seconds_left(listed.created_at) <= 600
     with pytest.raises(errors.SessionFull, match="Only 1 place left"):
-        booking.book(engine, session.id, seats=2, **_person(1))
+        booking.book(engine, session.id, seats=2, **_person(1), actor=STAFF)
     assert_invariants(engine)
 
 
 def test_a_hold_expires_at_its_boundary_second_without_anyone_doing_anything(engine, new_session, monkeypatch):
     clock = FrozenClock(monkeypatch)
     session = new_session(max_capacity=2)
-    holds.place_hold(engine, session.id, 2, held_by="Sam", minutes=7)
+    holds.place_hold(engine, session.id, 2, held_by="Sam", minutes=7, actor=STAFF)
     clock.advance(minutes=7, microseconds=-1)
     assert get_session(engine, session.id).remaining == 0
     with pytest.raises(errors.SessionFull):
-        booking.book(engine, session.id, **_person(1))
+        booking.book(engine, session.id, **_person(1), actor=STAFF)
     clock.advance(microseconds=1)  # exactly the expiry instant: the hold is over
     assert get_session(engine, session.id).remaining == 2
     assert holds.list_holds(engine, session.id) == []
-    assert booking.book(engine, session.id, seats=2, **_person(1)).seats == 2
+    assert booking.book(engine, session.id, seats=2, **_person(1), actor=STAFF).seats == 2
     assert_invariants(engine)
 
 
 def test_booking_from_a_hold_converts_it_and_an_expired_hold_cannot_be_converted(engine, new_session, monkeypatch):
     clock = FrozenClock(monkeypatch)
     session = new_session(max_capacity=4)
-    kept = holds.place_hold(engine, session.id, 3, held_by="Sam")
-    made = holds.book_from_hold(engine, kept.id, seats=2, **_person(1), actor="Sam")
+    kept = holds.place_hold(engine, session.id, 3, held_by="Sam", actor=STAFF)
+    made = holds.book_from_hold(engine, kept.id, seats=2, **_person(1), actor=Actor('Sam', "staff"))
     assert made.seats == 2
     seen = get_session(engine, session.id)
     assert (seen.current_bookings, seen.held, seen.remaining) == (2, 0, 2)
-    late = holds.place_hold(engine, session.id, 1, held_by="Kim", minutes=1)
+    late = holds.place_hold(engine, session.id, 1, held_by="Kim", minutes=1, actor=STAFF)
     clock.advance(minutes=1)
     with pytest.raises(errors.HoldNotActive, match="has expired"):
-        holds.book_from_hold(engine, late.id, **_person(2))
+        holds.book_from_hold(engine, late.id, **_person(2), actor=STAFF)
     with pytest.raises(errors.HoldNotActive, match="was converted"):
-        holds.book_from_hold(engine, kept.id, **_person(3))
+        holds.book_from_hold(engine, kept.id, **_person(3), actor=STAFF)
     assert get_session(engine, session.id).current_bookings == 2
     assert_invariants(engine)
 
 
 def test_releasing_a_hold_gives_the_places_back(engine, new_session):
     session = new_session(max_capacity=2)
-    hold = holds.place_hold(engine, session.id, 2, held_by="Sam")
-    holds.release_hold(engine, hold.id, actor="Sam")
+    hold = holds.place_hold(engine, session.id, 2, held_by="Sam", actor=STAFF)
+    holds.release_hold(engine, hold.id, actor=Actor('Sam', "staff"))
     assert get_session(engine, session.id).remaining == 2
     with pytest.raises(errors.HoldNotActive, match="was released"):
-        holds.release_hold(engine, hold.id)
+        holds.release_hold(engine, hold.id, actor=STAFF)
     assert_invariants(engine)
 
 
 def test_the_waiting_list_opens_only_when_too_few_places_are_left(engine, new_session):
     session = new_session(max_capacity=2)
     with pytest.raises(errors.InvalidInput, match="2 places are free .*: book instead"):
-        waitlist.join_waitlist(engine, session.id, name="Ann Lee", email="ann@example.com")
-    booking.book(engine, session.id, **_person(1))
-    entry = waitlist.join_waitlist(engine, session.id, name="Ann Lee", email="ann@example.com", seats=2)
+        waitlist.join_waitlist(engine, session.id, name="Ann Lee", email="ann@example.com", actor=STAFF)
+    booking.book(engine, session.id, **_person(1), actor=STAFF)
+    entry = waitlist.join_waitlist(engine, session.id, name="Ann Lee", email="ann@example.com", seats=2, actor=STAFF)
     assert entry.position == 1
     with pytest.raises(errors.InvalidInput, match="already on the waiting list"):
-        waitlist.join_waitlist(engine, session.id, name="Ann Lee", email="ann@example.com", seats=2)
+        waitlist.join_waitlist(engine, session.id, name="Ann Lee", email="ann@example.com", seats=2, actor=STAFF)
     assert get_session(engine, session.id).waiting == 1
 
 
 def test_freed_places_go_to_the_first_waiting_entry_that_fits_in_the_same_transaction(engine, new_session):
     session = new_session(max_capacity=3)
-    first = booking.book(engine, session.id, seats=2, **_person(1))
-    booking.book(engine, session.id, seats=1, **_person(2))
-    big = waitlist.join_waitlist(engine, session.id, name="Big Group", email="big@example.com", seats=3)
-    small = waitlist.join_waitlist(engine, session.id, name="Small One", email="small@example.com", seats=1)
-    later = waitlist.join_waitlist(engine, session.id, name="Later One", email="later@example.com", seats=1)
+    first = booking.book(engine, session.id, seats=2, **_person(1), actor=STAFF)
+    booking.book(engine, session.id, seats=1, **_person(2), actor=STAFF)
+    big = waitlist.join_waitlist(engine, session.id, name="Big Group", email="big@example.com", seats=3, actor=STAFF)
+    small = waitlist.join_waitlist(engine, session.id, name="Small One", email="small@example.com", seats=1, actor=STAFF)
+    later = waitlist.join_waitlist(engine, session.id, name="Later One", email="later@example.com", seats=1, actor=STAFF)
     assert [e.position for e in waitlist.list_waitlist(engine, session.id)] == [1, 2, 3]
-    booking.cancel(engine, first.id)  # frees 2: Big Group (3) does not fit, the next two do
+    booking.cancel(engine, first.id, actor=STAFF)  # frees 2: Big Group (3) does not fit, the next two do
     left = waitlist.list_waitlist(engine, session.id)
     assert [(e.id, e.position) for e in left] == [(big.id, 1)]
     ended = {e.id: e for e in waitlist.list_waitlist(engine, session.id, include_ended=True)}
@@ -121,9 +123,9 @@ def test_freed_places_go_to_the_first_waiting_entry_that_fits_in_the_same_transa
 
 def test_raising_capacity_promotes_the_waiting_list(engine, new_session):
     session = new_session(max_capacity=1)
-    booking.book(engine, session.id, **_person(1))
-    waitlist.join_waitlist(engine, session.id, name="Ann Lee", email="ann@example.com", seats=2)
-    sessions.set_capacity(engine, session.id, 3)
+    booking.book(engine, session.id, **_person(1), actor=STAFF)
+    waitlist.join_waitlist(engine, session.id, name="Ann Lee", email="ann@example.com", seats=2, actor=STAFF)
+    sessions.set_capacity(engine, session.id, 3, actor=ADMIN)
     assert get_session(engine, session.id).current_bookings == 3
     assert waitlist.list_waitlist(engine, session.id) == []
     assert_invariants(engine)
@@ -131,36 +133,36 @@ def test_raising_capacity_promotes_the_waiting_list(engine, new_session):
 
 def test_a_withdrawn_entry_is_never_promoted(engine, new_session):
     session = new_session(max_capacity=1)
-    made = booking.book(engine, session.id, **_person(1))
-    entry = waitlist.join_waitlist(engine, session.id, name="Ann Lee", email="ann@example.com")
-    waitlist.withdraw(engine, entry.id)
-    booking.cancel(engine, made.id)
+    made = booking.book(engine, session.id, **_person(1), actor=STAFF)
+    entry = waitlist.join_waitlist(engine, session.id, name="Ann Lee", email="ann@example.com", actor=STAFF)
+    waitlist.withdraw(engine, entry.id, actor=STAFF)
+    booking.cancel(engine, made.id, actor=STAFF)
     assert get_session(engine, session.id).current_bookings == 0
     with pytest.raises(errors.InvalidInput, match="no longer on the waiting list"):
-        waitlist.withdraw(engine, entry.id)
+        waitlist.withdraw(engine, entry.id, actor=STAFF)
 
 
 def test_full_sessions_say_how_many_are_waiting_in_the_calendar_query(engine, new_session, future_day):
     session = new_session(max_capacity=1)
-    booking.book(engine, session.id, **_person(1))
+    booking.book(engine, session.id, **_person(1), actor=STAFF)
     for i in range(3):
-        waitlist.join_waitlist(engine, session.id, name=f"Waiter {i}", email=f"w{i}@example.com")
+        waitlist.join_waitlist(engine, session.id, name=f"Waiter {i}", email=f"w{i}@example.com", actor=STAFF)
     [seen] = find_sessions(engine, future_day, future_day)
     assert (seen.state, seen.waiting) == ("full", 3)
 
 
 def test_places_freed_while_bookings_and_waiting_list_joins_race_skip_nobody(engine, new_session):
     session = new_session(max_capacity=6)
-    sold = [booking.book(engine, session.id, **_person(i)) for i in range(6)]
-    waiting = [waitlist.join_waitlist(engine, session.id, name=f"Waiter {i}", email=f"w{i}@example.com")
+    sold = [booking.book(engine, session.id, **_person(i), actor=STAFF) for i in range(6)]
+    waiting = [waitlist.join_waitlist(engine, session.id, name=f"Waiter {i}", email=f"w{i}@example.com", actor=STAFF)
                for i in range(4)]
 
     def job(i):
         if i < 3:
-            return booking.cancel(engine, sold[i].id)
+            return booking.cancel(engine, sold[i].id, actor=STAFF)
         if i < 8:
-            return booking.book(engine, session.id, **_person(100 + i))
-        return waitlist.join_waitlist(engine, session.id, name=f"Late {i}", email=f"late{i}@example.com")
+            return booking.book(engine, session.id, **_person(100 + i), actor=STAFF)
+        return waitlist.join_waitlist(engine, session.id, name=f"Late {i}", email=f"late{i}@example.com", actor=STAFF)
 
     outcomes = _race(12, job)
     for o in outcomes:

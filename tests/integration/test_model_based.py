@@ -16,6 +16,7 @@ from core import booking, errors, sessions
 from core.availability import get_session
 from core.config import today
 from tests.conftest import assert_invariants
+from tests.actors import ADMIN, STAFF
 
 
 class Model:
@@ -43,7 +44,7 @@ def machine_for(engine):
         @rule(target=session_ids, capacity=st.integers(1, 12), site=st.sampled_from(["Location A", "Location B"]))
         def create(self, capacity, site):
             made = sessions.create_session(engine, course_type="CPR and AED", session_date=day,
-                                           start_time="09:30", end_time="12:30", location=site, max_capacity=capacity)
+                                           start_time="09:30", end_time="12:30", location=site, max_capacity=capacity, actor=ADMIN)
             self.model.capacity[made.id] = capacity
             return made.id
 
@@ -53,7 +54,7 @@ def machine_for(engine):
             expect_ok = sid not in self.model.cancelled and self.model.booked(sid) + seats <= self.model.capacity[sid]
             try:
                 made = booking.book(engine, sid, seats=seats, contact_name=f"Person {self.n}",
-                                    contact_email=f"p{self.n}@example.com")
+                                    contact_email=f"p{self.n}@example.com", actor=STAFF)
             except errors.SessionFull as exc:
                 assert not expect_ok
                 assert exc.remaining == self.model.capacity[sid] - self.model.booked(sid)
@@ -71,7 +72,7 @@ def machine_for(engine):
                 return
             sid, seats, status = self.model.bookings[bid]
             try:
-                booking.cancel(engine, bid)
+                booking.cancel(engine, bid, actor=STAFF)
             except errors.BookingNotActive:
                 assert status == "cancelled"
                 return
@@ -85,7 +86,7 @@ def machine_for(engine):
             sid, seats, status = self.model.bookings[bid]
             fits = to not in self.model.cancelled and self.model.booked(to) + seats <= self.model.capacity[to]
             try:
-                booking.move(engine, bid, to)
+                booking.move(engine, bid, to, actor=STAFF)
             except errors.BookingNotActive:
                 assert status == "cancelled"
             except errors.InvalidInput:
@@ -99,7 +100,7 @@ def machine_for(engine):
         @rule(sid=session_ids, capacity=st.integers(1, 12))
         def set_capacity(self, sid, capacity):
             try:
-                sessions.set_capacity(engine, sid, capacity)
+                sessions.set_capacity(engine, sid, capacity, actor=ADMIN)
             except errors.CapacityBelowBooked:
                 assert capacity < self.model.booked(sid)
             else:
@@ -110,7 +111,7 @@ def machine_for(engine):
         @rule(sid=session_ids)
         def cancel_session(self, sid):
             try:
-                sessions.cancel_session(engine, sid)
+                sessions.cancel_session(engine, sid, actor=ADMIN)
             except errors.InvalidInput:
                 assert sid in self.model.cancelled
                 return

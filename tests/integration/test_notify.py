@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from core import booking, notify
 from core.changes import NOTIFY_CHANNEL, latest_version
+from tests.actors import ADMIN, STAFF
 
 CONTACT = dict(contact_name="Priya Shah", contact_email="priya@example.co.uk")
 
@@ -71,8 +72,8 @@ def test_a_hub_starts_at_the_database_version_and_follows_every_commit_of_this_p
     hub.subscribe(heard.append)
     session = new_session()
     assert hub.version == latest_version(engine) > 0
-    booking.book(engine, session.id, **CONTACT)
-    booking.book(engine, session.id, seats=2, **CONTACT)
+    booking.book(engine, session.id, **CONTACT, actor=STAFF)
+    booking.book(engine, session.id, seats=2, **CONTACT, actor=STAFF)
     now = latest_version(engine)
     assert hub.version == now
     assert heard == [now - 2, now - 1, now]
@@ -120,8 +121,8 @@ def test_a_write_by_another_app_process_reaches_the_hub_through_notify(pg_engine
     from core.sessions import create_session
 
     session = create_session(other_process, course_type="CPR and AED", session_date=future_day,
-                             start_time="09:00", end_time="12:00", location="Location B")
-    booking.book(other_process, session.id, **CONTACT)
+                             start_time="09:00", end_time="12:00", location="Location B", actor=ADMIN)
+    booking.book(other_process, session.id, **CONTACT, actor=STAFF)
     wait_until(lambda: pg_hub.version == latest_version(pg_engine), "the other process's booking to reach the hub")
 
 
@@ -134,10 +135,10 @@ def test_the_listener_reconnects_when_its_connection_is_killed_and_catches_up_on
     assert _admin(pg_engine, "SELECT pg_terminate_backend(:pid)", pid=killed) is True
     # Written while the listener may well be down: the catch-up read must find it.
     session = create_session(other_process, course_type="First Aid at Work", session_date=future_day,
-                             start_time="09:00", end_time="16:30", location="Location A")
+                             start_time="09:00", end_time="16:30", location="Location A", actor=ADMIN)
     wait_until(lambda: pg_hub.version == latest_version(pg_engine), "the hub to catch up after the kill")
     wait_until(lambda: pg_hub.state == "listening" and pg_hub.listener_pid != killed, "a new listener connection")
-    booking.book(other_process, session.id, **CONTACT)
+    booking.book(other_process, session.id, **CONTACT, actor=STAFF)
     wait_until(lambda: pg_hub.version == latest_version(pg_engine), "a booking after the reconnect")
     assert pg_hub.connections >= 2
 
@@ -149,7 +150,7 @@ def test_a_notification_from_another_schema_never_moves_the_hub_past_its_own_dat
 
     _admin(pg_engine, "SELECT pg_notify(:channel, '999999')", channel=NOTIFY_CHANNEL)
     create_session(other_process, course_type="Paediatric First Aid", session_date=future_day,
-                   start_time="09:00", end_time="16:00", location="Location A")
+                   start_time="09:00", end_time="16:00", location="Location A", actor=ADMIN)
     # Notifications arrive in commit order, so once this write is in, the stranger was read too.
     wait_until(lambda: pg_hub.version == latest_version(pg_engine), "the real write to reach the hub")
     assert pg_hub.version < 999999

@@ -11,6 +11,7 @@ import pytest
 from core import booking, errors
 from core.availability import get_session
 from tests.conftest import assert_invariants
+from tests.actors import STAFF
 
 
 def _race(workers: int, job):
@@ -34,7 +35,7 @@ def _person(i: int) -> dict:
 
 def test_last_places_taken_by_50_callers_at_once_are_sold_exactly_once(engine, new_session):
     session = new_session()
-    outcomes = _race(50, lambda i: booking.book(engine, session.id, **_person(i)))
+    outcomes = _race(50, lambda i: booking.book(engine, session.id, **_person(i), actor=STAFF))
     sold = [o for o in outcomes if not isinstance(o, Exception)]
     refused = [o for o in outcomes if isinstance(o, Exception)]
     assert len(sold) == 12
@@ -46,7 +47,7 @@ def test_last_places_taken_by_50_callers_at_once_are_sold_exactly_once(engine, n
 def test_groups_of_mixed_sizes_never_overfill_a_session(engine, new_session):
     session = new_session()
     sizes = [random.Random(i).choice([1, 2, 3, 4, 5]) for i in range(40)]
-    outcomes = _race(40, lambda i: booking.book(engine, session.id, seats=sizes[i], **_person(i)))
+    outcomes = _race(40, lambda i: booking.book(engine, session.id, seats=sizes[i], **_person(i), actor=STAFF))
     sold = sum(o.seats for o in outcomes if not isinstance(o, Exception))
     assert all(isinstance(o, errors.SessionFull) for o in outcomes if isinstance(o, Exception))
     assert sold == get_session(engine, session.id).current_bookings
@@ -56,12 +57,12 @@ def test_groups_of_mixed_sizes_never_overfill_a_session(engine, new_session):
 
 def test_cancellations_racing_bookings_keep_the_counter_equal_to_the_ledger(engine, new_session):
     session = new_session()
-    early = [booking.book(engine, session.id, seats=2, **_person(100 + i)) for i in range(6)]
+    early = [booking.book(engine, session.id, seats=2, **_person(100 + i), actor=STAFF) for i in range(6)]
 
     def job(i):
         if i < len(early):
-            return booking.cancel(engine, early[i].id)
-        return booking.book(engine, session.id, seats=2, **_person(i))
+            return booking.cancel(engine, early[i].id, actor=STAFF)
+        return booking.book(engine, session.id, seats=2, **_person(i), actor=STAFF)
 
     outcomes = _race(30, job)
     assert all(isinstance(o, errors.SessionFull) for o in outcomes if isinstance(o, Exception))
@@ -72,13 +73,13 @@ def test_cancellations_racing_bookings_keep_the_counter_equal_to_the_ledger(engi
 def test_moves_between_two_nearly_full_sessions_lose_and_duplicate_nothing(engine, new_session):
     a = new_session(location="Location A")
     b = new_session(location="Location B")
-    on_a = [booking.book(engine, a.id, **_person(i)) for i in range(11)]
-    on_b = [booking.book(engine, b.id, **_person(50 + i)) for i in range(11)]
+    on_a = [booking.book(engine, a.id, **_person(i), actor=STAFF) for i in range(11)]
+    on_b = [booking.book(engine, b.id, **_person(50 + i), actor=STAFF) for i in range(11)]
 
     def job(i):
         if i % 2:
-            return booking.move(engine, on_a[i].id, b.id)
-        return booking.move(engine, on_b[i].id, a.id)
+            return booking.move(engine, on_a[i].id, b.id, actor=STAFF)
+        return booking.move(engine, on_b[i].id, a.id, actor=STAFF)
 
     outcomes = _race(10, job)
     for o in outcomes:
@@ -90,7 +91,7 @@ def test_moves_between_two_nearly_full_sessions_lose_and_duplicate_nothing(engin
 
 def test_a_double_click_with_one_idempotency_key_books_once(engine, new_session):
     session = new_session()
-    outcomes = _race(8, lambda i: booking.book(engine, session.id, idempotency_key="form-42", **_person(1)))
+    outcomes = _race(8, lambda i: booking.book(engine, session.id, idempotency_key="form-42", **_person(1), actor=STAFF))
     ids = {o.id for o in outcomes}
     assert len(ids) == 1, outcomes
     assert get_session(engine, session.id).current_bookings == 1
@@ -113,9 +114,9 @@ def test_a_duckdb_write_conflict_is_retried_then_reported_busy(engine, new_sessi
     other.execute(sa.text("UPDATE change_counter SET version = version + 1 RETURNING version"))
     try:
         with pytest.raises(errors.Busy, match="nothing was saved"):
-            booking.book(engine, session.id, **_person(1))
+            booking.book(engine, session.id, **_person(1), actor=STAFF)
     finally:
         held.rollback()
         other.close()
     assert get_session(engine, session.id).current_bookings == 0
-    assert booking.book(engine, session.id, **_person(1)).seats == 1
+    assert booking.book(engine, session.id, **_person(1), actor=STAFF).seats == 1

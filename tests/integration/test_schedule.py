@@ -15,6 +15,8 @@ from core.importer import COLUMNS, check_sessions_csv, import_sessions_csv, temp
 from core.recurrence import SeriesSpec, create_series, overlaps, preview_series, series_dates
 from core.sessions import create_session
 from tests.conftest import count_rows
+from tests.actors import ADMIN
+from core.access import Actor
 
 LONDON = ZoneInfo("Europe/London")
 TUE, THU, SAT, SUN, MON = 1, 3, 5, 6, 0
@@ -96,7 +98,7 @@ def test_series_is_created_at_once_with_the_same_wall_clock_times_across_the_mar
     change = _last_sunday(config.today().year + 1, 3)
     spec = _spec(first_date=change - dt.timedelta(days=13), weekdays=(SAT, SUN, MON), weeks=3,
                  start_time=dt.time(9, 30), end_time=dt.time(12, 30), location="Location B")
-    made = create_series(engine, spec, actor="office")
+    made = create_series(engine, spec, actor=Actor('office', "admin"))
     assert len(made) == 9
     stored = find_sessions(engine, spec.first_date, spec.until)
     assert [s.session_date for s in stored] == series_dates(spec)[0]
@@ -108,11 +110,11 @@ def test_preview_flags_dates_clashing_at_the_same_location_only(engine):
     spec = _future_spec(weeks=2)
     first_tue = spec.first_date + dt.timedelta(days=1)
     create_session(engine, course_type="CPR and AED", session_date=first_tue, start_time="15:00",
-                   end_time="17:00", location="Location A")
+                   end_time="17:00", location="Location A", actor=ADMIN)
     create_session(engine, course_type="CPR and AED", session_date=first_tue + dt.timedelta(days=2),
-                   start_time="10:00", end_time="12:00", location="Location B")  # the other site: no clash
+                   start_time="10:00", end_time="12:00", location="Location B", actor=ADMIN)  # the other site: no clash
     create_session(engine, course_type="CPR and AED", session_date=first_tue + dt.timedelta(days=7),
-                   start_time="16:30", end_time="18:00", location="Location A")  # starts as ours ends: no clash
+                   start_time="16:30", end_time="18:00", location="Location A", actor=ADMIN)  # starts as ours ends: no clash
     preview = preview_series(engine, spec)
     assert len(preview.planned) == 4
     assert [p.session_date for p in preview.clashing] == [first_tue]
@@ -125,26 +127,26 @@ def test_a_clashing_series_is_refused_whole_unless_clashes_are_skipped_or_allowe
     spec = _future_spec(weeks=2)
     first_tue = spec.first_date + dt.timedelta(days=1)
     create_session(engine, course_type="CPR and AED", session_date=first_tue, start_time="09:00",
-                   end_time="12:00", location="Location A")
+                   end_time="12:00", location="Location A", actor=ADMIN)
     with pytest.raises(InvalidInput) as caught:
-        create_series(engine, spec)
+        create_series(engine, spec, actor=ADMIN)
     assert "1 date(s) clash" in str(caught.value) and f"{first_tue:%a %d %b}" in str(caught.value)
     assert count_rows(engine, "course_sessions") == 1
-    skipped = create_series(engine, spec, on_clash="skip")
+    skipped = create_series(engine, spec, on_clash="skip", actor=ADMIN)
     assert first_tue not in {s.session_date for s in skipped} and len(skipped) == 3
 
 
 def test_allowing_clashes_creates_every_date(engine):
     spec = _future_spec(weeks=1)
     create_session(engine, course_type="CPR and AED", session_date=spec.first_date + dt.timedelta(days=1),
-                   start_time="09:00", end_time="12:00", location="Location A")
-    assert len(create_series(engine, spec, on_clash="allow")) == 2
+                   start_time="09:00", end_time="12:00", location="Location A", actor=ADMIN)
+    assert len(create_series(engine, spec, on_clash="allow", actor=ADMIN)) == 2
 
 
 def test_a_series_starting_in_the_past_is_refused(engine):
     spec = _spec(first_date=config.today() - dt.timedelta(days=7), weeks=2)
     with pytest.raises(InvalidInput, match="in the past"):
-        create_series(engine, spec)
+        create_series(engine, spec, actor=ADMIN)
     assert count_rows(engine, "course_sessions") == 0
 
 
@@ -160,7 +162,7 @@ def _day(n: int) -> dt.date:
 
 
 def test_the_template_imports_as_it_is(engine):
-    report = import_sessions_csv(engine, template_csv(), actor="office")
+    report = import_sessions_csv(engine, template_csv(), actor=Actor('office', "admin"))
     assert report.problems == () and len(report.created) == 2
     assert {s.location for s in report.created} == {"Location A", "Location B"}
 
@@ -170,7 +172,7 @@ def test_a_good_file_imports_every_row_with_accents_intact(engine):
         f"First Aid at Work,{_day(20).isoformat()},09:00,16:30,Location A,12,Zoë O'Brien's group",
         f"cpr,{_day(21):%d/%m/%Y},9:30,12:30,b,,",
     ).decode().encode("cp1252")  # as Excel on Windows saves "CSV"
-    report = import_sessions_csv(engine, data)
+    report = import_sessions_csv(engine, data, actor=ADMIN)
     assert report.problems == ()
     made = {s.course_type: s for s in find_sessions(engine, _day(20), _day(21))}
     assert made["First Aid at Work"].instructor_notes == "Zoë O'Brien's group"
@@ -189,7 +191,7 @@ def test_a_file_with_bad_rows_imports_nothing_and_names_line_column_and_reason(e
         f"First Aid at Work,{_day(20).isoformat()},09:00,16:30,A,12,",             # line 8: twice
     )
     before = count_rows(engine, "course_sessions")
-    report = import_sessions_csv(engine, data)
+    report = import_sessions_csv(engine, data, actor=ADMIN)
     assert count_rows(engine, "course_sessions") == before
     assert report.created == ()
     found = {(p.line, p.column) for p in report.problems}
@@ -203,7 +205,7 @@ def test_a_file_with_bad_rows_imports_nothing_and_names_line_column_and_reason(e
 
 def test_a_row_already_on_the_schedule_is_a_problem_but_an_overlap_is_only_a_warning(engine):
     create_session(engine, course_type="CPR and AED", session_date=_day(20), start_time="09:00", end_time="12:00",
-                   location="Location A")
+                   location="Location A", actor=ADMIN)
     again = check_sessions_csv(engine, _csv(f"CPR,{_day(20).isoformat()},09:00,12:00,A,,"))
     assert [(p.line, p.column) for p in again.problems] == [(2, "start_time")]
     assert "already on the schedule" in again.problems[0].message
@@ -222,7 +224,7 @@ def test_a_wrong_header_is_reported_on_line_one(engine, header, says):
 
 
 def test_an_empty_file_says_to_start_from_the_template(engine):
-    report = import_sessions_csv(engine, b"")
+    report = import_sessions_csv(engine, b"", actor=ADMIN)
     assert "template" in report.problems[0].message
 
 

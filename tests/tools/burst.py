@@ -15,6 +15,7 @@ import threading
 
 from core import booking, errors
 from core.db import get_engine
+from tests.actors import STAFF
 
 _counter = itertools.count()
 _print_lock = threading.Lock()
@@ -26,7 +27,7 @@ def _worker(engine, session_ids: list[str], stop: threading.Event, full: set) ->
         sid = session_ids[n % len(session_ids)]
         try:
             made = booking.book(engine, sid, contact_name=f"Burst {n}", contact_email=f"burst{n}@example.com",
-                                idempotency_key=f"burst-{n}", actor=None)
+                                idempotency_key=f"burst-{n}", actor=STAFF)
         except errors.SessionFull:
             full.add(sid)
             continue

@@ -25,6 +25,7 @@ from core import booking, config
 from core.reports import AT_RISK_DAYS, ReportScope, headline, occupancy_report
 from core.schema import bookings as bk
 from core.sessions import cancel_session, create_session
+from tests.actors import ADMIN, STAFF
 
 FAW, EFAW, CPR, PFA = "First Aid at Work", "Emergency First Aid at Work", "CPR and AED", "Paediatric First Aid"
 A, B = "Location A", "Location B"
@@ -37,7 +38,7 @@ def _monday_ahead(weeks: int = 3) -> dt.date:
 
 def _book(engine, session, seats: int, booked_on: dt.date, name: str = "Zoë O'Brien"):
     made = booking.book(engine, session.id, contact_name=name, contact_email=f"{seats}.{booked_on}@example.com",
-                        seats=seats)
+                        seats=seats, actor=STAFF)
     with engine.begin() as conn:
         conn.execute(sa.update(bk).where(bk.c.id == made.id)
                      .values(created_at=dt.datetime.combine(booked_on, dt.time(12))))
@@ -51,7 +52,7 @@ def schedule(engine):
 
     def session(course, offset, location, capacity):
         return create_session(engine, course_type=course, session_date=day(offset), start_time="09:00",
-                              end_time="16:00", location=location, max_capacity=capacity)
+                              end_time="16:00", location=location, max_capacity=capacity, actor=ADMIN)
 
     s1 = session(FAW, 0, A, 12)
     s2 = session(FAW, 1, B, 12)
@@ -63,11 +64,11 @@ def schedule(engine):
     _book(engine, s1, 2, day(-3))
     _book(engine, s2, 3, day(-9))
     dropped = _book(engine, s2, 1, day(-8))
-    booking.cancel(engine, dropped.id)
+    booking.cancel(engine, dropped.id, actor=STAFF)
     _book(engine, s3, 4, day(0))
     _book(engine, s4, 6, day(-53))
     _book(engine, s5, 2, day(-5))
-    cancel_session(engine, s5.id, reason="Instructor ill")
+    cancel_session(engine, s5.id, reason="Instructor ill", actor=ADMIN)
     _book(engine, s6, 2, day(0))
     return dict(W=W, today=day(-2), scope=ReportScope(W, day(27)), ids=[s1.id, s2.id, s3.id, s4.id, s5.id, s6.id])
 
@@ -175,8 +176,8 @@ def test_next_days_count_live_holds_against_places_left_and_show_the_waiting_lis
     from core.waitlist import join_waitlist
 
     s1, s2 = schedule["ids"][:2]
-    place_hold(engine, s2, 2, held_by="Sam")
-    join_waitlist(engine, s1, name="Łukasz Nowak", email="lukasz@example.com", seats=1)
+    place_hold(engine, s2, 2, held_by="Sam", actor=STAFF)
+    join_waitlist(engine, s1, name="Łukasz Nowak", email="lukasz@example.com", seats=1, actor=STAFF)
     table = occupancy_report(engine, schedule["scope"], today=schedule["today"]).next_days.set_index("session_id")
     assert (table.loc[s2, "held"], table.loc[s2, "places_left"], table.loc[s2, "booked"]) == (2, 7, 3)
     assert table.loc[s1, "waiting"] == 1 and table.loc[s1, "places_left"] == 0
