@@ -4,6 +4,7 @@ DATABASE_URL        any SQLAlchemy URL; default duckdb:///data/availability.duck
 APP_TIMEZONE        IANA zone of the training sites; default Europe/London
 CAPACITY_LIMIT      most places a session may have; default 12
 LIVE_POLL_SECONDS   how often open pages ask for changes; default 2
+HOLD_MINUTES        how long a hold keeps places for a caller; default 10
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Settings:
     timezone: ZoneInfo
     capacity_limit: int
     live_poll_seconds: float
+    hold_minutes: float = 10.0
 
 
 def _secrets() -> dict:
@@ -73,6 +75,7 @@ def get_settings() -> Settings:
         live_poll_seconds=_number(
             "LIVE_POLL_SECONDS", _setting("LIVE_POLL_SECONDS", secrets, "2"), float, 0.2, 600
         ),
+        hold_minutes=_number("HOLD_MINUTES", _setting("HOLD_MINUTES", secrets, "10"), float, 0.05, 24 * 60),
     )
 
 

@@ -28,16 +28,15 @@ from core.schema import bookings as bk
 from core.schema import course_sessions as cs
 from core.schema import holds as hd
 
-DEFAULT_HOLD_MINUTES = 10
-
 
 def _hold(row) -> Hold:
     return Hold(**{k: getattr(row, k) for k in Hold.__dataclass_fields__})
 
 
 def place_hold(engine: Engine, session_id: object, seats: int = 1, *, actor: Actor | None = None,
-               held_by: str | None = None, note: str | None = None, minutes: float = DEFAULT_HOLD_MINUTES) -> Hold:
-    """Hold `seats` places for `minutes` (shown as held by `held_by`, default the actor).
+               held_by: str | None = None, note: str | None = None, minutes: float | None = None) -> Hold:
+    """Hold `seats` places for `minutes` (default HOLD_MINUTES), shown as held by `held_by`
+    (default the actor).
 
     Raises like `book` when they are not free.
     """
@@ -46,6 +45,7 @@ def place_hold(engine: Engine, session_id: object, seats: int = 1, *, actor: Act
     seats = validation.whole_number(seats, "seats", "Places", 1, get_settings().capacity_limit)
     who = validation.text(held_by, "held_by", "Held by", required=False) or name
     note = validation.text(note, "note", "Note", required=False)
+    minutes = get_settings().hold_minutes if minutes is None else minutes
     if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not 0 < minutes <= 24 * 60:
         raise InvalidInput("minutes", "A hold lasts from a few seconds up to 24 hours.")
 
