@@ -238,9 +238,11 @@ def _open_pages(ctx, context, app, counter, pages: list, target: int, budget_s: 
 def server_cost(ctx, chromium, app, folder, db_url) -> dict:
     quick = ctx.quick
     target = 4 if quick else 100
-    levels = [2, 4] if quick else [25, 50, 100]
-    seconds = 6.0 if quick else 20.0
-    result: dict = {"target_pages": target, "window_s": seconds, "poll_interval_s": 2.0, "levels": {}}
+    levels = [2, 4] if quick else [50, 100]
+    seconds = 6.0 if quick else 20.0          # polling windows: 10 polls a page
+    push_seconds = 6.0 if quick else 30.0     # push windows: one 30 s safety-net poll a page
+    result: dict = {"target_pages": target, "window_s": seconds, "push_window_s": push_seconds,
+                    "poll_interval_s": 2.0, "levels": {}}
     rss = RssSampler(app.pid)
     rss.start()
 
@@ -256,12 +258,12 @@ def server_cost(ctx, chromium, app, folder, db_url) -> dict:
     pages: list = []
     opening_started = time.monotonic()
     stopped = None
-    budget = 40.0 if quick else 200.0
+    budget = 40.0 if quick else 180.0
     for level in levels:
         stopped = _open_pages(ctx, context, app, counter, pages, level, budget - (time.monotonic() - opening_started))
         _quiet(app, first)
         A.pump(first, 3)
-        measured = _window(app, first, counter, seconds)
+        measured = _window(app, first, counter, push_seconds)
         measured["pages"] = len(pages)
         measured["per_page_core_share"] = (measured["core_share"] - base_rate) / len(pages) if pages else None
         result["levels"][str(len(pages))] = measured
@@ -289,200 +291,12 @@ def server_cost(ctx, chromium, app, folder, db_url) -> dict:
     def measure(name: str, *, push: bool, gc: bool) -> None:
         _quiet(app, first)
         A.pump(first, 3)
-        configs[name] = measured = enrich(_window(app, first, counter, seconds), push=push, gc=gc)
+        window = push_seconds if push else seconds
+        configs[name] = measured = enrich(_window(app, first, counter, window), push=push, gc=gc)
         ctx.log(f"  {name}: {100 * measured['core_share']:.2f}% of a core with {n} pages, {measured['polls']} polls, "
                 f"{measured['cpu_ms_per_poll'] or 0:.1f} ms CPU a poll")
 
     configs["push_gc_off"] = enrich(dict(result["levels"][str(n)]), push=True, gc=False)
-    gate.block()
-    page = context.new_page()
-    page.goto(_watch_url(app, day))
-    A.wait_live(page, push=push)
-    A.wait_calendar(page)
-    day_button = page.frame_locator(A.CALENDAR_IFRAME).get_by_role("button", name="Day", exact=True)
-    day_button.click()
-    page.frame_locator(A.CALENDAR_IFRAME).locator(".fc-timeGridDay-view").wait_for(state="visible")
-    page.frame_locator(A.CALENDAR_IFRAME).locator(".fc-event").first.wait_for(state="visible")
-    return context, page
-
-
-def propagation(ctx, chromium, app, engine, day, session_ids) -> dict:
-    trials = 4 if ctx.quick else 30
-    watchers = {}
-    for mode in ("push", "poll"):
-        watchers[mode] = _open_watcher(chromium, app, day, push=mode == "push")
-    A.pump(watchers["push"][1], 3)  # let the first renders settle
-    got: dict[str, list[float]] = {"push": [], "poll": []}
-    missed = {"push": 0, "poll": 0}
-    call_ms: list[float] = []
-    rng = random.Random(8)
-    try:
-        for n in range(trials):
-            for _, page in watchers.values():
-                page.evaluate(WATCH_JS, [A.CALENDAR_IFRAME])
-            time.sleep(rng.uniform(0.5, 2.5))
-            clock = CommitClock(engine)
-            started = time.time() * 1000
-            try:
-                api.book(engine, session_ids[n % len(session_ids)], name="Trial Booker",
-                         email=f"trial{n}-{uuid.uuid4().hex[:6]}@example.com")
-            finally:
-                clock.close()
-            call_ms.append(time.time() * 1000 - started)
-            committed = clock.at or started
-            pending = dict(watchers)
-            deadline = time.monotonic() + TRIAL_TIMEOUT_S
-            while pending and time.monotonic() < deadline:
-                for mode, (_, page) in list(pending.items()):
-                    seen = page.evaluate("window.__bench && window.__bench.changedAt")
-                    if seen is not None:
-                        got[mode].append(seen - committed)
-                        del pending[mode]
-                if pending:
-                    watchers["push"][1].wait_for_timeout(20)
-            for mode in pending:
-                missed[mode] += 1
-            ctx.log(f"  trial {n + 1}/{trials}: push {got['push'][-1] if 'push' not in pending else None!s:>8} ms,"
-                    f" poll {got['poll'][-1] if 'poll' not in pending else None!s:>8} ms")
-    finally:
-        for context, _ in watchers.values():
-            with contextlib.suppress(Exception):
-                context.close()
-    return {
-        "trials": trials,
-        "push_ms": summary(got["push"]),
-        "poll_ms": summary(got["poll"]),
-        "missed": missed,
-        "poll_interval_s": 2.0,
-        "book_call_ms_p50": median(call_ms),
-        "raw_push_ms": [round(v, 1) for v in got["push"]],
-        "raw_poll_ms": [round(v, 1) for v in got["poll"]],
-    }
-
-
-# --- server cost ---------------------------------------------------------------------------------
-
-
-class RssSampler(threading.Thread):
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.pid, self.samples, self.stop_flag = pid, [], threading.Event()
-
-    def run(self) -> None:
-        while not self.stop_flag.is_set():
-            with contextlib.suppress(OSError):
-                self.samples.append(procs.memory_kb(self.pid).get("VmRSS", 0) / 1024)
-            self.stop_flag.wait(1.0)
-
-
-def _quiet(app, page, *, below: float = 0.35, window: float = 2.0, limit: float = 90.0) -> float:
-    """Wait until the app's CPU share over `window` s drops below `below` (the page loads
-    and reconnects are over); return how long that took."""
-    started = time.monotonic()
-    while time.monotonic() - started < limit:
-        meter = procs.CpuMeter(app.pid)
-        A.pump(page, window)
-        if meter.read()["core_share"] < below:
-            break
-    return time.monotonic() - started
-
-
-def _window(app, page, counter: A.FrameCounter, seconds: float) -> dict:
-    meter, sent0 = procs.CpuMeter(app.pid), counter.sent
-    A.pump(page, seconds)
-    read = meter.read()
-    read["polls"] = counter.sent - sent0
-    return read
-
-
-def _mem_available_gib() -> float:
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) / 1024 / 1024
-    return 99.0
-
-
-def _open_pages(ctx, context, app, counter, pages: list, target: int, budget_s: float) -> str | None:
-    """Open calendar pages up to `target` (10 at a time); None, or why it stopped short."""
-    started = time.monotonic()
-    while len(pages) < target:
-        if time.monotonic() - started > budget_s:
-            return f"opening budget of {budget_s:.0f} s used up"
-        if _mem_available_gib() < 2.5:
-            return "less than 2.5 GiB of memory left on the machine"
-        batch = []
-        for _ in range(min(10, target - len(pages))):
-            page = context.new_page()
-            counter.attach(page)
-            page.goto(app.url + "/Calendar", wait_until="commit")
-            batch.append(page)
-        for page in batch:
-            A.wait_live(page, push=True, timeout_ms=120_000)
-            A.wait_calendar(page, timeout_ms=120_000)
-        pages.extend(batch)
-    return None
-
-
-def server_cost(ctx, chromium, app, folder, db_url) -> dict:
-    quick = ctx.quick
-    target = 4 if quick else 100
-    levels = [2, 4] if quick else [25, 50, 100]
-    seconds = 6.0 if quick else 20.0
-    result: dict = {"target_pages": target, "window_s": seconds, "poll_interval_s": 2.0, "levels": {}}
-    rss = RssSampler(app.pid)
-    rss.start()
-
-    context = A.new_context(chromium, timeout_ms=120_000)
-    gate = A.PushGate(context)
-    counter = A.FrameCounter()
-    first = context.new_page()  # a blank page to pump events on while measuring
-    idle = _window(app, first, counter, seconds)
-    result["no_pages"] = idle
-    base_rate = idle["core_share"]
-    ctx.log(f"  no page: {100 * base_rate:.2f}% of a core")
-
-    pages: list = []
-    opening_started = time.monotonic()
-    stopped = None
-    budget = 40.0 if quick else 200.0
-    for level in levels:
-        stopped = _open_pages(ctx, context, app, counter, pages, level, budget - (time.monotonic() - opening_started))
-        _quiet(app, first)
-        A.pump(first, 3)
-        measured = _window(app, first, counter, seconds)
-        measured["pages"] = len(pages)
-        measured["per_page_core_share"] = (measured["core_share"] - base_rate) / len(pages) if pages else None
-        result["levels"][str(len(pages))] = measured
-        ctx.log(f"  {len(pages)} pushed pages: {100 * measured['core_share']:.2f}% of a core, "
-                f"{measured['polls']} polls in {seconds:.0f} s")
-        if stopped:
-            ctx.log(f"  stopped opening pages at {len(pages)}: {stopped}")
-            break
-    n = len(pages)
-    result["pages"] = n
-    result["opening_seconds"] = round(time.monotonic() - opening_started, 1)
-    result["stopped_short"] = stopped
-    configs: dict = {}
-
-    def measure(name: str, *, push: bool, gc: bool) -> None:
-        _quiet(app, first)
-        A.pump(first, 3)
-        measured = _window(app, first, counter, seconds)
-        extra_cpu = max(measured["cpu_s"] - base_rate * measured["wall_s"], 0.0)
-        measured.update(
-            pages=n, push=push, post_script_gc=gc,
-            per_page_core_share=(measured["core_share"] - base_rate) / n if n else None,
-            cpu_ms_per_poll=1000 * extra_cpu / measured["polls"] if measured["polls"] else None,
-            core_share_at_100_pages=(base_rate + 100 * (measured["core_share"] - base_rate) / n) if n else None,
-        )
-        configs[name] = measured
-        ctx.log(f"  {name}: {100 * measured['core_share']:.2f}% of a core with {n} pages, {measured['polls']} polls, "
-                f"{measured['cpu_ms_per_poll'] or 0:.1f} ms CPU a poll")
-
-    configs["push_gc_off"] = dict(result["levels"][str(n)], push=True, post_script_gc=False,
-                                  core_share_at_100_pages=(base_rate + 100 * (result["levels"][str(n)]["core_share"]
-                                                                              - base_rate) / n) if n else None)
     gate.block()
     for page in pages:
         A.wait_live(page, push=False)
@@ -501,10 +315,13 @@ def server_cost(ctx, chromium, app, folder, db_url) -> dict:
         A.pump(first, 0.5)
     result["reconnected"] = counter.connections - connected
     measure("poll_gc_on", push=False, gc=True)
-    gate.open()
-    for page in pages:
-        A.wait_live(page, push=True, timeout_ms=120_000)
-    measure("push_gc_on", push=True, gc=True)
+    if ctx.left() > (60 if quick else 330):  # leave the memory and page benchmarks their time
+        gate.open()
+        for page in pages:
+            A.wait_live(page, push=True, timeout_ms=120_000)
+        measure("push_gc_on", push=True, gc=True)
+    else:
+        result["push_gc_on_skipped"] = f"not enough of the run's time left ({ctx.left():.0f} s)"
     result["configs"] = configs
     result["baseline_note"] = "per-page and per-poll figures subtract the no-page CPU share measured with GC off"
     with contextlib.suppress(Exception):

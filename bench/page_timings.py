@@ -122,7 +122,7 @@ def _pages(ctx, chromium, app, runs: int) -> dict:
 
 
 def run(ctx) -> dict:
-    runs = 2 if ctx.quick else 5
+    runs = 2 if ctx.quick else 4
     result: dict = {"sessions": SESSIONS, "renders_per_page": runs}
     with A.browser() as chromium:
         # PostgreSQL
@@ -140,7 +140,7 @@ def run(ctx) -> dict:
         result["postgresql"] = section
 
         # DuckDB, when there is time for it
-        if ctx.left() < (60 if ctx.quick else 240):
+        if ctx.left() < (60 if ctx.quick else 150):
             result["duckdb"] = {"skipped": f"not enough of the run's time left ({ctx.left():.0f} s)"}
             return result
         folder = ctx.tmp / "pages-duckdb"

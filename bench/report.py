@@ -112,6 +112,9 @@ def _booking(sec: dict) -> list[str]:
             f"{bk.get('round_trips_holding_session_row')} | {bk.get('round_trips_holding_change_counter') or '–'} |",
             f"| seed algorithm | {sd.get('statements')} | {sd.get('transactions')} | {sd.get('round_trips')} | "
             f"{sd.get('round_trips_holding_session_row')} | – |", ""]
+    listing = [f"book:  {line[:150]}" for line in bk.get("sql") or []] + [f"seed:  {line[:150]}" for line in sd.get("sql") or []]
+    if listing:
+        out += ["```", *listing, "```", ""]
     notes = st.get("book_script_notes") or []
     out.append(f"pgbench ran `{st.get('book_script')}` (generated from that capture, next to this file) and "
                "`pgbench/seed.sql`, 16 clients, 2 threads, prepared statements, `--max-tries=10`."
@@ -135,6 +138,12 @@ def _booking(sec: dict) -> list[str]:
             m = s.get("median_tps") or {}
             out.append(f"| {label} | {_n(m.get('book'))} | {_n(m.get('seed'))} | {_x(s.get('book_vs_seed'))} | "
                        f"{_ms(s.get('book_latency_ms_p95'))} |")
+    dsql = _get(duck, "statements", "sql") or []
+    if dsql:
+        out += ["", f"One `book` on DuckDB, statement by statement ({_get(duck, 'statements', 'statements')} statements, "
+                "time the driver took for each):", "", "```", *[line[:150] + (" …" + line[line.rfind(" ("):]
+                                                               if len(line) > 150 and line.endswith(" ms)") else "")
+                                                              for line in dsql], "```"]
     errors = []
     for db in ("postgresql", "duckdb"):
         for shape in ("hot", "spread"):

@@ -36,8 +36,8 @@ BENCHMARKS = {
     "booking": ("bench.throughput", "Booking throughput"),
     "query": ("bench.calendar_query", "Calendar query"),
     "live": ("bench.live", "Propagation and the server cost of open calendars"),
-    "pages": ("bench.page_timings", "Page timings with 20,000 sessions"),
     "memory": ("bench.memory", "Memory over an hour-equivalent of polls"),
+    "pages": ("bench.page_timings", "Page timings with 20,000 sessions"),
 }
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -38,6 +39,7 @@ class Sent:
     tx: int
     returned: dict = field(default_factory=dict)  # column -> value of the single row returned
     raw: object = None  # the parameters as the driver got them
+    ms: float | None = None  # how long the driver took to execute it
 
 
 @dataclass
@@ -69,7 +71,8 @@ class Capture:
         out = []
         for s in self.sent:
             text = " ".join(s.sql.split())
-            out.append(("[autocommit] " if s.autocommit else f"[tx {s.tx}] ") + text[:200])
+            took = f" ({s.ms:.1f} ms)" if s.ms is not None else ""
+            out.append(("[autocommit] " if s.autocommit else f"[tx {s.tx}] ") + text[:200] + took)
         return out
 
 
@@ -88,8 +91,11 @@ def capture(engine: sa.Engine, call) -> Capture:
         for p in rows:
             named = dict(p) if isinstance(p, dict) else {}
             sent.append(Sent(statement, named, autocommit, state["tx"], raw=p))
+        state["t0"] = time.perf_counter()
 
     def after(conn, cursor, statement, parameters, context, executemany):
+        if sent and "t0" in state:
+            sent[-1].ms = (time.perf_counter() - state.pop("t0")) * 1000
         if conn.dialect.name == "postgresql" and re.search(r"\bRETURNING\b", statement, re.I) and cursor.description:
             rows = cursor.fetchall()
             cursor.scroll(0, mode="absolute")  # psycopg client-side cursor: give the rows back
