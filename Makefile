@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+# Local demo mode (no sign-in configured) must only listen on this computer.
+ADDRESS ?= 127.0.0.1
 
 .PHONY: run test install install-test migrate seed bench load clean
 
@@ -26,12 +28,16 @@ seed: migrate
 	$(PY) -m core seed-demo --if-empty
 
 run: seed
-	$(PY) -m streamlit run $(APP) --server.port $(PORT)
-
-APP ?= Home.py
+	$(PY) -m streamlit run server.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: install-test
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install-test
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+load: install-test
+	$(PY) -m bench.load $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis artifacts
