@@ -38,7 +38,6 @@ from bench import app as A
 from bench.stats import median, summary
 from core.config import today
 from core.demo import seed_demo
-from core.sessions import create_sessions
 
 DEMO_SEED = 11
 TRIAL_TIMEOUT_S = 15.0
@@ -75,9 +74,9 @@ def prepare(ctx):
     engine = ctx.db.new_schema("live")
     seed_demo(engine, seed=DEMO_SEED)
     day = _weekday_ahead(23)
-    made = create_sessions(engine, [
+    made = api.create_sessions(engine, [
         dict(course_type="CPR and AED", session_date=day, start_time=dt.time(8 + h), end_time=dt.time(9 + h),
-             location="Location B", max_capacity=12) for h in range(8)], actor="bench")
+             location="Location B", max_capacity=12) for h in range(8)])
     return engine, day, [s.id for s in made]
 
 

@@ -21,7 +21,6 @@ from bench.stats import slope
 from core.config import today
 from core.demo import seed_demo
 from core.errors import SessionFull
-from core.sessions import create_sessions
 
 POLL_SECONDS = 0.2
 HOUR_EQUIVALENT_POLLS = 1800
@@ -35,9 +34,9 @@ def run(ctx) -> dict:
     engine = ctx.db.new_schema("memory")
     seed_demo(engine, seed=11)
     day = today() + dt.timedelta(days=9)
-    sessions = [s.id for s in create_sessions(engine, [
+    sessions = [s.id for s in api.create_sessions(engine, [
         dict(course_type="First Aid at Work", session_date=day, start_time=dt.time(9), end_time=dt.time(16),
-             location=("Location A", "Location B")[i % 2], max_capacity=12) for i in range(30)], actor="bench")]
+             location=("Location A", "Location B")[i % 2], max_capacity=12) for i in range(30)])]
     app = A.start_app(ctx.tmp / "memory", ctx.db.url("memory"), env={"LIVE_POLL_SECONDS": str(POLL_SECONDS)})
     result: dict = {"pages": pages_n, "poll_interval_s": POLL_SECONDS, "target_polls": target,
                     "hour_equivalent_polls": HOUR_EQUIVALENT_POLLS}
