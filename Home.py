@@ -7,6 +7,7 @@ import streamlit as st
 import pandas as pd
 
 from core.config import today
+from ui.auth import require_role
 from ui import data, live, page
 from ui.daylist import day_list
 from ui.detail import open_session
@@ -17,6 +18,7 @@ from ui.tiles import tiles
 DAYS = 7
 
 page.setup("Today", ":material/medical_services:")
+require_role("viewer")
 st.title("First aid courses: the week ahead")
 
 

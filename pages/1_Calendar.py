@@ -5,6 +5,7 @@ import datetime as dt
 import streamlit as st
 
 from core.config import today
+from ui.auth import require_role
 from ui import data, live, page
 from ui.calendar_view import render_calendar
 from ui.daylist import day_list
@@ -14,6 +15,7 @@ from ui.legend import render_legend
 from ui.summary import counts_line
 
 page.setup("Calendar", ":material/calendar_month:")
+require_role("viewer")
 types = page.course_types()
 filters = sidebar_filters(types, with_view=True)
 st.title("Course calendar")

@@ -5,6 +5,7 @@ import datetime as dt
 import streamlit as st
 
 from core.config import today
+from ui.auth import require_role
 from ui import data, live, page
 from ui.daylist import bookable, day_list
 from ui.detail import open_session
@@ -14,6 +15,7 @@ from ui.summary import counts_line
 DEFAULT_DAYS = 28
 
 page.setup("Book", ":material/how_to_reg:")
+require_role("staff")
 types = page.course_types()
 filters = sidebar_filters(types)
 st.title("Book places")

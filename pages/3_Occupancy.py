@@ -4,10 +4,12 @@ time, and the next 14 days riskiest first; all live, for the sidebar's range and
 import streamlit as st
 
 from core.config import today
+from ui.auth import require_role
 from ui import live, ops, page
 from ui.filters import sidebar_filters
 
 page.setup("Occupancy", ":material/monitoring:")
+require_role("viewer")
 types = page.course_types()
 filters = sidebar_filters(types, with_states=False)
 start, end, defaulted = ops.page_range(filters, today(), weeks_back=ops.DASHBOARD_WEEKS_BACK,

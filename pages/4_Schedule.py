@@ -3,11 +3,13 @@ resize or cancel a session, mark past sessions completed, and import sessions fr
 
 import streamlit as st
 
+from ui.auth import require_role
 from ui import ops, ops_schedule, page
 from ui import ops_keys as OK
 from ui.filters import sidebar_filters
 
 page.setup("Schedule", ":material/edit_calendar:")
+require_role("admin")
 types = page.course_types()
 filters = sidebar_filters(types, with_states=False)
 st.title("Schedule")

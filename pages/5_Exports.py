@@ -4,10 +4,12 @@ a session or a day; and the command that makes the same file on a schedule."""
 import streamlit as st
 
 from core.config import today
+from ui.auth import require_role
 from ui import ops, page
 from ui.filters import sidebar_filters
 
 page.setup("Exports", ":material/download:")
+require_role("viewer")
 types = page.course_types()
 filters = sidebar_filters(types)
 start, end, defaulted = ops.page_range(filters, today(), weeks_back=0, weeks_ahead=8)

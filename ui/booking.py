@@ -32,11 +32,19 @@ LABELS = {"contact_name": "Contact name *", "contact_email": "E-mail *", "contac
 MAX_CHARS = {"contact_name": 200, "contact_email": 254, "contact_phone": 40, "company": 200}
 
 
-def actor() -> Actor:
-    """Who is at the desk. Until sign-in is configured the app runs in local demo mode:
-    the name typed in the sidebar (for the audit trail), with every right."""
-    name = " ".join((st.session_state.get(K.ACTOR) or "").split())[:200]
-    return Actor(name or "Front desk (demo mode)", "admin")
+def actor() -> Actor | None:
+    """Who is at the desk (ui.auth): the signed-in person and their role; in local demo
+    mode the name typed in the sidebar, as an admin. None: nobody; the core refuses."""
+    from ui.auth import current_actor
+
+    return current_actor()
+
+
+def can_change() -> bool:
+    """Book, cancel and move are for staff and admins (the core checks again)."""
+    from ui.auth import can
+
+    return can("staff")
 
 
 def _new_key() -> str:
@@ -193,6 +201,9 @@ def _show_alternatives(session: Session, version: int) -> None:
 def booking_form(session: Session, version: int) -> None:
     """The booking form for `session`, with its result or its errors."""
     sid = str(session.id)
+    if not can_change():
+        st.info("Booking needs a staff account: you can see this session but not book it.", icon=":material/visibility:")
+        return
     _show_result(sid, version)
     _show_alternatives(session, version)
     if session.state not in ("available", "almost_full") or session.starts_at <= now_local():
@@ -277,6 +288,8 @@ def bookings_list(session: Session, version: int) -> None:
         with st.expander(title):
             st.markdown(f"{b.company or 'No company'} · {b.contact_email} · {b.contact_phone or 'no phone'}  \n"
                         f"Attendees: {people}")
+            if not can_change():
+                continue  # viewers see who is booked, without cancel and move
             cancel_col, move_col = st.columns(2)
             with cancel_col:
                 sure = st.checkbox("Yes, cancel this booking", key=K.booking_action(b.id, "sure"))

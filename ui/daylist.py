@@ -15,6 +15,7 @@ import streamlit as st
 from core.config import now_local
 from core.models import Session
 from ui import keys as K
+from ui.auth import can
 from ui.events import ALMOST_AMBER, FULL_RED, places_text, times_text
 
 _TEXT_COLOUR = {"available": "#166534", "almost_full": ALMOST_AMBER, "full": FULL_RED}
@@ -45,13 +46,14 @@ def day_list(sessions: Sequence[Session], where: str, *, empty: str = "No sessio
         st.info(empty, icon=":material/event_note:")
         return None
     clicked = None
+    may_book = can("staff")  # viewers open a session to see it, not to book
     for day, group in itertools.groupby(sessions, key=lambda s: s.session_date):
         st.markdown(f"##### {day:%A %-d %B}")
         for s in group:
             with st.container(border=True, key=f"card_{where}_{s.id}"):
                 text, button = st.columns([4, 1], vertical_alignment="center")
                 text.html(card_html(s))
-                open_it = bookable(s)
+                open_it = may_book and bookable(s)
                 if button.button("Book" if open_it else "Details", key=K.book_button(where, s.id),
                                  type="primary" if open_it else "secondary", width="stretch"):
                     clicked = str(s.id)

@@ -1,4 +1,4 @@
-"""What every page does first: page config, the app's CSS, the staff name, live helpers."""
+"""What every page does first: page config and the app's CSS (then ui.auth.require_role); live helpers."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ html, body, [data-testid="stAppViewContainer"] { overflow-x: hidden; }
 def setup(title: str, icon: str) -> None:
     st.set_page_config(page_title=f"{title} · First aid courses", page_icon=icon, layout="wide")
     st.html(APP_CSS)
-    st.sidebar.text_input("Your name (for the audit trail)", key=K.ACTOR, max_chars=60,
-                          placeholder="e.g. Sam at the desk")
+    # Who is at the desk (sign-in, or the demo mode's name field): ui.auth.require_role,
+    # which every page calls right after this.
 
 
 def course_types() -> list[CourseType]:
