@@ -27,7 +27,8 @@ STATE_TEXT = {"available": "Available", "almost_full": "Almost full", "full": "F
 
 
 def places_text(session: Session, *, long: bool = False) -> str:
-    """'5 left' / 'only 2 left' / 'FULL' (long: '5 places left' / 'FULLY BOOKED')."""
+    """'5 left' / 'only 2 left' / 'FULL' (long: '5 places left' / 'FULLY BOOKED'), then
+    held places and the waiting list if any: 'FULL · 2 held + 3 waiting'."""
     state = session.state
     if state == "cancelled":
         return "CANCELLED"
@@ -35,12 +36,30 @@ def places_text(session: Session, *, long: bool = False) -> str:
         return f"done, {session.current_bookings} booked" if long is False else (
             f"Completed: {session.current_bookings} of {session.max_capacity} booked")
     if state == "full":
-        return "FULLY BOOKED" if long else "FULL"
-    n = session.remaining
-    if long:
-        words = f"{n} place{'s' if n != 1 else ''} left"
-        return f"Almost full: {words}" if state == "almost_full" else words
-    return f"only {n} left" if state == "almost_full" else f"{n} left"
+        text = "FULLY BOOKED" if long else "FULL"
+    else:
+        n = session.remaining
+        if long:
+            words = f"{n} place{'s' if n != 1 else ''} left"
+            text = f"Almost full: {words}" if state == "almost_full" else words
+        else:
+            text = f"only {n} left" if state == "almost_full" else f"{n} left"
+    return text + _held_and_waiting(session, long=long)
+
+
+def _held_and_waiting(session: Session, *, long: bool) -> str:
+    """' · 2 held + 3 waiting': places kept for callers and people waiting, when there are any.
+
+    No countdown here: this text is in the calendar's arguments, which must not change
+    while nothing changed (the minutes left are in the session's detail).
+    """
+    held, waiting = getattr(session, "held", 0), getattr(session, "waiting", 0)
+    text = ""
+    if held:
+        text += f" · {held} held (not yet booked)" if long else f" · {held} held"
+    if waiting:
+        text += f" + {waiting} on the waiting list" if long else f" + {waiting} waiting"
+    return text
 
 
 def times_text(session: Session) -> str:

@@ -26,6 +26,8 @@ def legend_html(types: Sequence[CourseType], *, show_cancelled: bool = False) ->
         _chip(f"only {ALMOST_FULL_AT} left: almost full ({ALMOST_FULL_AT} or fewer)", bg="#F9FAFB",
               border=ALMOST_AMBER, extra=f"outline:2px solid {ALMOST_AMBER};outline-offset:-1px;font-weight:600;"),
         _chip("FULL: no places left", bg=FULL_RED, border=FULL_RED, colour="#FFFFFF", extra="font-weight:700;"),
+        _chip("· 2 held: kept for a caller, not yet booked", bg="#F9FAFB", border="#9CA3AF"),
+        _chip("+ 3 waiting: on the waiting list", bg="#F9FAFB", border="#9CA3AF"),
     ]
     if show_cancelled:
         states.append(_chip("cancelled", bg="#F3F4F6", border=CANCELLED_GREY,
