@@ -9,18 +9,22 @@ details still carries the old key, so the core returns the first booking.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import math
 import uuid
 
 import streamlit as st
 
 from core import availability
 from core import booking as core_booking
+from core import holds as core_holds
+from core import waitlist as core_waitlist
 from core.access import Actor
-from core.config import now_local
-from core.errors import BookingError, SessionFull
-from core.models import Session
+from core.config import get_settings, now_local, utc_now
+from core.errors import BookingError, HoldNotActive, SessionFull
+from core.models import Hold, Session
 from ui import data
 from ui import keys as K
 from ui.events import places_text, times_text
@@ -99,6 +103,21 @@ def _submit(session_id: str) -> None:
         return  # the late second click of a double click, after the form was cleared
     key = _idempotency_key(session_id, request)
     st.session_state[K.form_full(session_id)] = None
+    note = None
+    hold = my_hold(session_id, drop_ended=False)
+    if hold:
+        try:
+            made = _book_from_hold(hold, request)
+        except HoldNotActive as exc:  # ran out or was ended: book the places if they are still free
+            st.session_state.pop(hold_state(session_id), None)
+            note = f"Your hold had {exc.why.removeprefix('has ').removeprefix('was ')}; the places were still free, so they are booked."
+        except Exception as exc:
+            _refused(session_id, exc)
+            return
+        else:
+            st.session_state.pop(hold_state(session_id), None)
+            _succeeded(session_id, request, key, made, session_id)
+            return
     try:
         made = _book(session_id, request, key)
     except SessionFull as exc:
@@ -107,10 +126,171 @@ def _submit(session_id: str) -> None:
                                                      "message": str(exc), "attempt": _new_key()}
         return
     except Exception as exc:  # every core error is shown as its message, by its field
-        field = getattr(exc, "field", None)
-        st.session_state[K.form_errors(session_id)] = {field if field in FIELDS else FORM_LEVEL: _error_text(exc)}
+        _refused(session_id, exc)
         return
     _succeeded(session_id, request, key, made, session_id)
+    if note:
+        st.session_state[K.form_result(session_id)]["note"] = note
+
+
+def _refused(form_id: str, exc: Exception, fields: dict | None = None) -> None:
+    """Record a core error next to its field (`fields` renames the core's field names)."""
+    field = (fields or {}).get(getattr(exc, "field", None), getattr(exc, "field", None))
+    st.session_state[K.form_errors(form_id)] = {field if field in FIELDS else FORM_LEVEL: _error_text(exc)}
+
+
+# --- holds: places kept for the caller while their details are taken -----------------------
+
+
+def hold_state(session_id: object) -> str:
+    """This form's live hold: {"id", "seats", "expires_at" (naive UTC)}."""
+    return f"{K.form(session_id)}__hold"
+
+
+def _hold_notice(session_id: object) -> str:
+    return f"{K.form(session_id)}__hold_notice"
+
+
+def my_hold(session_id: object, *, drop_ended: bool = True) -> dict | None:
+    """The hold this form placed, if it is still running (an ended one is forgotten, with a notice)."""
+    hold = st.session_state.get(hold_state(session_id))
+    if hold and drop_ended and hold["expires_at"] <= utc_now():
+        st.session_state.pop(hold_state(session_id), None)
+        st.session_state[_hold_notice(session_id)] = (
+            f"Your hold of {_places(hold['seats'])} ran out at {local_time(hold['expires_at'])}: the places were "
+            "given back. Book below if they are still free.")
+        return None
+    return hold
+
+
+def local_time(naive_utc: dt.datetime) -> str:
+    """'14:05' at the sites, for a naive UTC time from the core."""
+    return f"{naive_utc.replace(tzinfo=dt.timezone.utc).astimezone(get_settings().timezone):%H:%M}"
+
+
+def time_left(hold: Hold, now_utc: dt.datetime) -> str:
+    """'7 min left' (rounded up), '40 s left' in the last minute."""
+    seconds = hold.seconds_left(now_utc)
+    return f"{seconds} s left" if seconds < 60 else f"{math.ceil(seconds / 60)} min left"
+
+
+def hold_length_text() -> str:
+    minutes = get_settings().hold_minutes
+    return f"{round(minutes * 60)} s" if minutes < 1 else f"{minutes:g} min"
+
+
+def _places(n: int) -> str:
+    return f"{n} place{'s' if n != 1 else ''}"
+
+
+def _hold(session_id: str) -> None:
+    """Callback of 'Hold places': keep the places in the form for this caller."""
+    if st.session_state.get(hold_state(session_id)):
+        return  # a late second click: this form already holds places
+    request = _request(session_id)
+    st.session_state[K.form_full(session_id)] = None
+    try:
+        hold = core_holds.place_hold(data.engine(), session_id, request["seats"], actor=actor(),
+                                     note=request["contact_name"] or None)
+    except SessionFull as exc:
+        st.session_state[K.form_errors(session_id)] = {"seats": str(exc)}
+        st.session_state[K.form_full(session_id)] = {"request": request, "remaining": exc.remaining,
+                                                     "message": str(exc), "attempt": _new_key()}
+        return
+    except Exception as exc:
+        _refused(session_id, exc)
+        return
+    st.session_state[K.form_errors(session_id)] = {}
+    st.session_state.pop(K.form_result(session_id), None)
+    st.session_state[hold_state(session_id)] = {"id": str(hold.id), "seats": hold.seats,
+                                                "expires_at": hold.expires_at}
+
+
+def _book_from_hold(hold: dict, request: dict):
+    return core_holds.book_from_hold(
+        data.engine(), hold["id"],
+        contact_name=request["contact_name"], contact_email=request["contact_email"],
+        contact_phone=request["contact_phone"] or None, company=request["company"] or None,
+        seats=request["seats"], attendees=_attendee_list(request["attendees"]), actor=actor(),
+    )
+
+
+def _release(session_id: str) -> None:
+    """Callback of 'Release the hold': give the places back now."""
+    hold = st.session_state.pop(hold_state(session_id), None)
+    if not hold:
+        return
+    try:
+        core_holds.release_hold(data.engine(), hold["id"], actor=actor())
+    except HoldNotActive:
+        pass  # it had ended anyway: the places are free already
+    except Exception as exc:
+        st.session_state[hold_state(session_id)] = hold
+        _refused(session_id, exc)
+        return
+    st.session_state[K.form_errors(session_id)] = {}
+    st.session_state[_hold_notice(session_id)] = f"Released the {_places(hold['seats'])} you held."
+
+
+# --- the waiting list --------------------------------------------------------------------
+
+
+WAITLIST_FIELDS = {"name": "contact_name", "email": "contact_email"}
+
+
+def _join_waitlist(form_id: str, from_refusal: bool = False) -> None:
+    """Callback of 'Join the waiting list': the form's details (or the refused request)."""
+    full = st.session_state.get(K.form_full(form_id)) or {}
+    request = full.get("request") if from_refusal else _request(form_id)
+    if not request or (request == EMPTY and st.session_state.get(K.form_result(form_id))):
+        return  # a late second click, after the form was cleared
+    try:
+        entry = core_waitlist.join_waitlist(
+            data.engine(), form_id, name=request["contact_name"], email=request["contact_email"],
+            phone=request["contact_phone"] or None, company=request["company"] or None,
+            seats=request["seats"], actor=actor())
+    except Exception as exc:
+        _refused(form_id, exc, WAITLIST_FIELDS)
+        return
+    st.session_state[K.form_errors(form_id)] = {}
+    st.session_state[K.form_full(form_id)] = None
+    st.session_state[K.form_result(form_id)] = {"waiting": entry.position, "seats": entry.seats,
+                                                "contact": entry.name}
+    for field in FIELDS:
+        st.session_state[K.form_field(form_id, field)] = EMPTY[field]
+
+
+def _book_elsewhere(form_id: str, other_id: str) -> None:
+    """One click on a full session's form: the caller's details, booked on another session."""
+    request = _request(form_id)
+    if request == EMPTY and st.session_state.get(K.form_result(form_id)):
+        return
+    key = f"{_idempotency_key(form_id, request)}-{other_id}"
+    try:
+        made = _book(other_id, request, key)
+    except Exception as exc:
+        _refused(form_id, exc)
+        return
+    _succeeded(form_id, request, key, made, form_id)
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def _cached_holds(url: str, session_id: str, version: int) -> list[Hold]:
+    return core_holds.list_holds(data.engine(), session_id)
+
+
+def session_now(session_id: object, version: int) -> tuple[Session, list[Hold]]:
+    """The session and its live holds at `version`, read afresh when a hold ran out since:
+    expiry writes nothing, so the change version does not move when it happens."""
+    s = data.session(session_id, version)
+    if not s.held:
+        return s, []
+    kept = _cached_holds(data.database_url(), str(session_id), version)
+    now = utc_now()
+    if sum(h.seats for h in kept) == s.held and all(h.expires_at > now for h in kept):
+        return s, kept
+    engine = data.engine()
+    return availability.get_session(engine, session_id), core_holds.list_holds(engine, session_id)
 
 
 def _succeeded(form_id: str, request: dict, key: str, made, where: object) -> None:
@@ -166,14 +346,18 @@ def _show_result(session_id: object, version: int) -> None:
     if not result:
         return
     places = f"{result['seats']} place{'s' if result['seats'] != 1 else ''}"
+    if "waiting" in result:
+        st.success(f"{result['contact']} is number {result['waiting']} on the waiting list, for {places}. They are "
+                   "booked automatically, in turn, as soon as places free up.", icon=":material/hourglass_top:")
+        return
     where = ""
     if result["elsewhere"]:
         try:
             where = f" on {data.session(result['session_id'], version).label}"
         except Exception:
             where = " on the other session"
-    st.success(f"Booked {places}{where} for {result['contact']}. Reference: **{result['reference']}**",
-               icon=":material/check_circle:")
+    st.success(f"Booked {places}{where} for {result['contact']}. Reference: **{result['reference']}**"
+               + (f"  \n{result['note']}" if result.get("note") else ""), icon=":material/check_circle:")
 
 
 def _show_alternatives(session: Session, version: int) -> None:
@@ -182,6 +366,10 @@ def _show_alternatives(session: Session, version: int) -> None:
         return
     seats = full["request"]["seats"]
     st.error(full["message"], icon=":material/event_busy:")
+    if session.status == "scheduled" and session.starts_at > now_local():
+        st.button(f"Put {full['request']['contact_name'] or 'them'} on the waiting list for {_places(seats)}",
+                  key=f"{K.form(session.id)}__wait_refused", on_click=_join_waitlist, args=(str(session.id), True),
+                  icon=":material/hourglass_top:")
     try:
         others = data.alternatives(session.id, seats, version)
     except Exception as exc:
@@ -206,31 +394,93 @@ def booking_form(session: Session, version: int) -> None:
         return
     _show_result(sid, version)
     _show_alternatives(session, version)
-    if session.state not in ("available", "almost_full") or session.starts_at <= now_local():
+    notice = st.session_state.pop(_hold_notice(sid), None)
+    if notice:
+        st.info(notice, icon=":material/timer_off:")
+    if session.status != "scheduled" or session.starts_at <= now_local():
         if not st.session_state.get(K.form_full(sid)):
             st.info(_not_bookable_text(session), icon=":material/block:")
         return
+    hold = my_hold(sid)
+    # book: places are free, or held by colleagues (they come back when a hold ends);
+    # hold: this form keeps places for the caller; wait: full, only the waiting list is left.
+    mode = "hold" if hold else ("book" if session.remaining or session.held else "wait")
     errors = st.session_state.get(K.form_errors(sid)) or {}
     for field in FIELDS:
         st.session_state.setdefault(K.form_field(sid, field), EMPTY[field])
-    top = max(session.remaining, 1, int(st.session_state[K.form_field(sid, "seats")] or 1))
+    asked = int(st.session_state[K.form_field(sid, "seats")] or 1)
+    if mode == "hold":
+        top, label = hold["seats"], f"Places * (1 to the {hold['seats']} held)"
+    elif session.remaining:
+        top, label = max(session.remaining, 1, asked), f"Places * (1 to {session.remaining})"
+    else:
+        top, label = max(session.max_capacity, asked), "Places * (how many the caller wants)"
     with st.form(K.form(sid), border=True, enter_to_submit=False):
-        st.markdown(f"**Book places** · {places_text(session, long=True)}")
+        if mode == "hold":
+            st.markdown(f"**Holding {_places(hold['seats'])} for this caller** until {local_time(hold['expires_at'])}"
+                        " · take their details, then book them")
+        elif mode == "book" and not session.remaining:
+            st.markdown("**Every place left is held for a caller** · booking is refused while the holds last; "
+                        "their places come back by themselves when a hold ends")
+        elif mode == "book":
+            st.markdown(f"**Book places** · {places_text(session, long=True)}")
+        else:
+            st.markdown("**FULLY BOOKED** · put the caller on the waiting list, or book another session below")
         _field_error(errors, FORM_LEVEL)
         _field_error(errors, "session_id")
+        _field_error(errors, "hold_id")
         # Two rows of two: on a phone the columns stack as name, e-mail, phone, company.
         for pair in (("contact_name", "contact_email"), ("contact_phone", "company")):
             for column, field in zip(st.columns(2), pair):
                 with column:
                     st.text_input(LABELS[field], key=K.form_field(sid, field), max_chars=MAX_CHARS[field])
                     _field_error(errors, field)
-        st.number_input(f"Places * (1 to {session.remaining})", min_value=1, max_value=top, step=1,
-                        key=K.form_field(sid, "seats"))
+        st.number_input(label, min_value=1, max_value=top, step=1, key=K.form_field(sid, "seats"))
         _field_error(errors, "seats")
-        st.text_area("Attendee names (optional, one a line)", key=K.form_field(sid, "attendees"), height=90)
-        _field_error(errors, "attendees")
-        st.form_submit_button("Confirm booking", type="primary", on_click=_submit, args=(sid,),
-                              icon=":material/how_to_reg:", key=K.form_submit(sid))
+        if mode != "wait":
+            st.text_area("Attendee names (optional, one a line)", key=K.form_field(sid, "attendees"), height=90)
+            _field_error(errors, "attendees")
+        first, second = st.columns(2)
+        if mode == "hold":
+            first.form_submit_button("Book the held places", type="primary", on_click=_submit, args=(sid,),
+                                     icon=":material/how_to_reg:", key=K.form_submit(sid), width="stretch")
+            second.form_submit_button("Release the hold", on_click=_release, args=(sid,),
+                                      icon=":material/lock_open:", key=f"{K.form(sid)}__release", width="stretch")
+        elif mode == "book":
+            first.form_submit_button("Confirm booking", type="primary", on_click=_submit, args=(sid,),
+                                     icon=":material/how_to_reg:", key=K.form_submit(sid), width="stretch")
+            if session.remaining:
+                second.form_submit_button(f"Hold places ({hold_length_text()})", on_click=_hold, args=(sid,),
+                                          icon=":material/timer:", key=f"{K.form(sid)}__hold_btn", width="stretch",
+                                          help="Keep the places for this caller while you take their details; "
+                                               "colleagues see them as held. They come back by themselves when "
+                                               "the time is up.")
+            else:
+                second.form_submit_button("Join the waiting list", on_click=_join_waitlist, args=(sid,),
+                                          icon=":material/hourglass_top:", key=f"{K.form(sid)}__wait",
+                                          width="stretch")
+        else:
+            first.form_submit_button("Join the waiting list", type="primary", on_click=_join_waitlist, args=(sid,),
+                                     icon=":material/hourglass_top:", key=f"{K.form(sid)}__wait", width="stretch")
+            if not st.session_state.get(K.form_full(sid)):
+                _elsewhere_buttons(session, asked, version)
+
+
+def _elsewhere_buttons(session: Session, seats: int, version: int) -> None:
+    """Inside a full session's form: the nearest sessions of the course with room, one click each."""
+    try:
+        others = data.alternatives(session.id, seats, version)
+    except Exception as exc:
+        st.warning(f"Could not look for other sessions: {exc}")
+        return
+    if not others:
+        st.caption(f"No other {session.course_type} session has {_places(seats)} free in the next three months.")
+        return
+    st.markdown(f"**Or book {_places(seats)} on another {session.course_type} session:**")
+    for other in others:
+        st.form_submit_button(f"Book here: {session_line(other)}", on_click=_book_elsewhere,
+                              args=(str(session.id), str(other.id)), icon=":material/event_available:",
+                              key=K.alternative_button(session.id, other.id), width="stretch")
 
 
 def _not_bookable_text(session: Session) -> str:

@@ -1,15 +1,23 @@
 """A session's detail, opened as a dialog from the calendar, the day list or the Book page:
-course, date, times, location, instructor notes, booked / capacity / remaining (live),
-the booking form, and the bookings on it with cancel and move.
+course, date, times, location, instructor notes, booked / capacity / remaining, the holds
+(who, minutes left) and the waiting list (positions, withdraw), all live; the booking form,
+and the bookings on it with cancel and move.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import html
+
 import streamlit as st
 
-from core.models import Session
+from core import waitlist as core_waitlist
+from core.config import get_settings, utc_now
+from core.models import Hold, Session, WaitlistEntry
 from ui import data, live
-from ui.booking import booking_form, bookings_list, fresh_form
+from ui.booking import (
+    actor, booking_form, bookings_list, fresh_form, hold_state, local_time, session_now, time_left,
+)
 from ui.events import ALMOST_AMBER, FULL_RED, STATE_TEXT, places_text, times_text
 from ui.tiles import tiles
 
@@ -43,8 +51,89 @@ def _counts(s: Session) -> None:
         st.success(f"**{text}**", icon=":material/event_available:")
 
 
+def _holds(session_id: str, held: list[Hold]) -> None:
+    """'2 places held by Sam · 7 min left (until 14:05)', one line a hold."""
+    if not held:
+        return
+    mine = (st.session_state.get(hold_state(session_id)) or {}).get("id")
+    now = utc_now()
+    lines = []
+    for h in held:
+        who = "you, for this caller" if str(h.id) == mine else html.escape(h.held_by)
+        note = f" ({html.escape(h.note)})" if h.note and str(h.id) != mine else ""
+        lines.append(f"<li><b>{h.seats} place{'s' if h.seats != 1 else ''} held by {who}</b>{note} · "
+                     f"{time_left(h, now)} (until {local_time(h.expires_at)})</li>")
+    st.html(f'<div class="holds" style="margin:0 0 4px 0"><span style="font-weight:600">Held, not yet booked'
+            "</span> <span style=\"color:#4B5563\">(the places come back by themselves when the time is up)"
+            f'</span><ul style="margin:2px 0 0 0">{"".join(lines)}</ul></div>')
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def _waiting(url: str, session_id: str, version: int) -> list[WaitlistEntry]:
+    return core_waitlist.list_waitlist(data.engine(), session_id)
+
+
+def _withdraw(session_id: str, entry_id: str, name: str) -> None:
+    st.session_state.pop(_asking(session_id), None)
+    try:
+        core_waitlist.withdraw(data.engine(), entry_id, actor=actor())
+    except Exception as exc:
+        st.session_state[_said(session_id)] = ("error", f"{name}: {exc}")
+    else:
+        st.session_state[_said(session_id)] = ("success", f"{name} is off the waiting list.")
+
+
+def _ask(session_id: str, entry_id: str) -> None:
+    st.session_state[_asking(session_id)] = entry_id
+
+
+def _asking(session_id: str) -> str:
+    return f"wl_asking_{session_id}"
+
+
+def _said(session_id: str) -> str:
+    return f"wl_feedback_{session_id}"
+
+
+def _joined(e: WaitlistEntry) -> str:
+    at = local_time(e.created_at)
+    local_day = e.created_at.replace(tzinfo=dt.timezone.utc).astimezone(get_settings().timezone).date()
+    return at if local_day == dt.datetime.now(get_settings().timezone).date() else f"{local_day:%-d %b} {at}"
+
+
+def _waiting_list(s: Session, version: int) -> None:
+    """Positions, who, how many places, and withdraw (asked twice: a place in the queue is not
+    given back)."""
+    session_id = str(s.id)
+    said = st.session_state.pop(_said(session_id), None)
+    if said:
+        (st.success if said[0] == "success" else st.error)(said[1])
+    entries = _waiting(data.database_url(), session_id, version) if s.waiting else []
+    if not entries:
+        return
+    who = actor()
+    may_change = who is not None and who.can("staff")
+    st.markdown(f"**Waiting list** ({len(entries)}) · first come, first served: each is booked automatically "
+                "when enough places free up")
+    asking = st.session_state.get(_asking(session_id))
+    for e in entries:
+        contact = " · ".join(x for x in (e.email, e.phone, e.company) if x)
+        text, button = st.columns([4, 1], vertical_alignment="center")
+        text.markdown(f"**{e.position}. {e.name}** · {e.seats} place{'s' if e.seats != 1 else ''}  \n"
+                      f":gray[{contact} · since {_joined(e)}]")
+        if not may_change:
+            continue
+        if asking == str(e.id):
+            button.button("Yes, withdraw", key=f"wl_yes_{e.id}", type="primary", width="stretch",
+                          on_click=_withdraw, args=(session_id, str(e.id), e.name))
+        else:
+            button.button("Withdraw", key=f"wl_withdraw_{e.id}", width="stretch",
+                          on_click=_ask, args=(session_id, str(e.id)),
+                          help=f"Take {e.name} off the waiting list (you will be asked to confirm)")
+
+
 def _live_counts(session_id: str) -> None:
-    """Remaining places that move by themselves while the dialog is open."""
+    """Remaining places, holds and the waiting list, moving by themselves while the dialog is open."""
 
     @st.fragment(run_every=data.poll_seconds())
     def counts() -> None:
@@ -53,11 +142,13 @@ def _live_counts(session_id: str) -> None:
             live.show_status(status)
             return
         try:
-            s = data.session(session_id, status.version)
+            s, held = session_now(session_id, status.version)
         except Exception as exc:
             st.error(str(exc))
             return
         _counts(s)
+        _holds(session_id, held)
+        _waiting_list(s, status.version)
         live.show_status(status)
 
     counts()
@@ -70,7 +161,7 @@ def session_dialog(session_id: str) -> None:
         st.error("The database cannot be reached right now; try again in a moment.")
         return
     try:
-        s = data.session(session_id, status.version)
+        s, _ = session_now(session_id, status.version)
     except Exception as exc:
         st.error(str(exc))
         return
