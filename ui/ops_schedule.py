@@ -15,14 +15,15 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from core import importer, recurrence, reports
+from core import booking as core_booking
+from core import importer, previews, recurrence, reports
 from core import sessions as core_sessions
 from core.config import get_settings, today
 from core.errors import BookingError
 from core.models import LOCATIONS, Booking, CourseType, Session
 from ui import data
 from ui import ops_keys as OK
-from ui.booking import actor
+from ui.booking import actor, local_time, session_line
 from ui.filters import Filters
 
 WEEKDAYS = recurrence.WEEKDAY_NAMES
@@ -262,14 +263,179 @@ def _save_edit(session_id: str) -> None:
     _say("edit", "success", f"Saved: {made.label}, {made.start_time:%H:%M}-{made.end_time:%H:%M}.")
 
 
+# A capacity cut that leaves bookings without a place, and every cancellation of a session
+# with people on it, is shown first (core.previews): who is affected, and where each booking
+# could go instead. Nothing is applied until "Yes, ..." is clicked.
+PREVIEW = "ops_preview"              # {"kind": "capacity" | "cancel", "session_id", "capacity", "reason"}
+PREVIEW_CONFIRM = "ops_preview_confirm"
+PREVIEW_DISCARD = "ops_preview_discard"
+LEAVE = ""                           # the move choice "leave it where it is / mark for rebooking"
+
+
+def _move_choice(booking_id: object) -> str:
+    return f"ops_preview_move_{booking_id}"
+
+
 def _save_capacity(session_id: str) -> None:
     wanted = st.session_state[OK.edit_field(session_id, "capacity")]
+    st.session_state.pop(PREVIEW, None)
     try:
+        seen = previews.preview_capacity(data.engine(), session_id, wanted)
+        if seen.affected or seen.blocked_by_holds:
+            st.session_state[PREVIEW] = dict(kind="capacity", session_id=session_id, capacity=wanted)
+            st.session_state.pop(OK.FEEDBACK, None)
+            return
         made = core_sessions.set_capacity(data.engine(), session_id, wanted, actor=actor())
     except Exception as exc:  # CapacityBelowBooked names who would not fit
         _failed("edit", exc)
         return
     _say("edit", "success", f"{made.label} now has {made.max_capacity} places ({made.remaining} left).")
+
+
+def _ask_cancel(session_id: str, label: str) -> None:
+    """'Cancel session': show who is affected first; cancel at once only an empty session."""
+    st.session_state.pop(PREVIEW, None)
+    try:
+        seen = previews.preview_cancel(data.engine(), session_id)
+    except Exception as exc:
+        _failed("edit", exc)
+        return
+    if seen.affected or seen.holds or seen.waiting:
+        st.session_state[PREVIEW] = dict(kind="cancel", session_id=session_id,
+                                         reason=st.session_state.get(OK.CANCEL_REASON) or None)
+        st.session_state.pop(OK.FEEDBACK, None)
+        return
+    st.session_state[OK.CANCEL_CONFIRM] = True
+    _cancel(session_id, label)
+
+
+def _moves(seen: previews.Preview) -> list[tuple[Booking, str]]:
+    """The (booking, target session id) pairs chosen in the preview."""
+    chosen = [(a.booking, st.session_state.get(_move_choice(a.booking.id), LEAVE)) for a in seen.affected]
+    return [(b, target) for b, target in chosen if target]
+
+
+def _apply_preview() -> None:
+    """'Yes, ...': the moves chosen, and the capacity change or the cancellation."""
+    asked = st.session_state.pop(PREVIEW, None)
+    if not asked:
+        return
+    engine, sid = data.engine(), asked["session_id"]
+    try:
+        seen = (previews.preview_capacity(engine, sid, asked["capacity"]) if asked["kind"] == "capacity"
+                else previews.preview_cancel(engine, sid))
+    except Exception as exc:
+        _failed("edit", exc)
+        return
+    moves, moved, label = _moves(seen), [], seen.session.label
+    if asked["kind"] == "cancel":
+        try:
+            core_sessions.cancel_session(engine, sid, actor=actor(), reason=asked.get("reason"))
+        except Exception as exc:
+            _failed("edit", exc)
+            return
+        st.session_state[OK.CANCEL_CONFIRM] = False
+    for b, target in moves:  # each move is its own booking change: it lands whole or not at all
+        try:
+            core_booking.move(engine, b.id, target, actor=actor())
+        except Exception as exc:
+            done = f"Moved {', '.join(moved)}. " if moved else ""
+            what = f"Cancelled {label}. " if asked["kind"] == "cancel" else ""
+            _say("edit", "error", f"{what}{done}{b.reference} {b.contact_name} was not moved: {exc} "
+                                  + ("It is marked for rebooking." if asked["kind"] == "cancel"
+                                     else "The capacity was not changed."))
+            return
+        moved.append(b.reference)
+    done = f"Moved {', '.join(moved)}. " if moved else ""
+    if asked["kind"] == "capacity":
+        try:
+            made = core_sessions.set_capacity(engine, sid, asked["capacity"], actor=actor())
+        except Exception as exc:
+            _say("edit", "error", f"{done}The capacity was not changed: {exc}")
+            return
+        _say("edit", "success", f"{done}{made.label} now has {made.max_capacity} places ({made.remaining} left).")
+        return
+    left = [b for b in core_booking.list_bookings(engine, sid) if b.status == "rebook"]
+    if left:
+        _say("edit", "warning", f"Cancelled {label}. {done}"
+                                f"{'This booking is' if len(left) == 1 else f'These {len(left)} bookings are'} "
+                                "marked for rebooking; nothing was deleted. Contact each one to offer another date:",
+             _rebook_rows(left))
+    else:
+        _say("edit", "success", f"Cancelled {label}. {done}".strip())
+
+
+def _discard_preview() -> None:
+    st.session_state.pop(PREVIEW, None)
+    _say("edit", "success", "Nothing was changed.")
+
+
+def preview_panel(s: Session) -> None:
+    """Who the pending capacity cut or cancellation affects, a move for each, and confirm."""
+    asked = st.session_state.get(PREVIEW)
+    if not asked or asked["session_id"] != str(s.id):
+        return
+    engine = data.engine()
+    try:
+        seen = (previews.preview_capacity(engine, s.id, asked["capacity"]) if asked["kind"] == "capacity"
+                else previews.preview_cancel(engine, s.id))
+    except Exception as exc:
+        st.session_state.pop(PREVIEW, None)
+        st.error(str(exc), icon=":material/error:")
+        return
+    cancel = asked["kind"] == "cancel"
+    with st.container(border=True, key="ops_preview_box"):
+        n, places = len(seen.affected), seen.places_affected
+        bookings = f"{n} booking{'s' if n != 1 else ''} ({places} place{'s' if places != 1 else ''})"
+        if cancel:
+            st.markdown(f"#### Cancel {seen.session.label}?")
+            st.markdown(f"**Affected:** {bookings}" + (f", {len(seen.holds)} hold(s) that end now" if seen.holds else "")
+                        + (f", {len(seen.waiting)} on the waiting list, who are taken off it" if seen.waiting else "")
+                        + ". Nothing changes until you confirm below.")
+        else:
+            st.markdown(f"#### Lower {seen.session.label} to {asked['capacity']} places?")
+            if seen.affected:
+                st.markdown(f"**{bookings} would no longer fit** (the newest bookings). Move each to another "
+                            "session below; the capacity changes after the moves. Nothing changes until you confirm.")
+        for h in seen.holds if not cancel else ():
+            st.warning(f"{h.seats} place{'s' if h.seats != 1 else ''} held by {h.held_by} until "
+                       f"{local_time(h.expires_at)} are in the way: the capacity can go down once that hold ends "
+                       "(or is booked or released).", icon=":material/timer:")
+        if not cancel and seen.affected and seen.waiting:
+            st.warning(f"{len(seen.waiting)} on the waiting list: places freed by the moves are offered to them "
+                       "first, so the change may still be refused. Withdraw them first if they should not get in.",
+                       icon=":material/hourglass_top:")
+        unmovable = []
+        for a in seen.affected:
+            b = a.booking
+            options = ([LEAVE] if cancel else []) + [str(o.id) for o in a.alternatives]
+            names = {str(o.id): f"Move to {session_line(o)}" for o in a.alternatives}
+            names[LEAVE] = "Mark for rebooking (contact them later)"
+            text, pick = st.columns([2, 3], vertical_alignment="center")
+            text.markdown(f"**{b.reference} · {b.contact_name}** · {b.seats} place{'s' if b.seats != 1 else ''}  \n"
+                          f":gray[{b.contact_email} · {b.contact_phone or 'no phone'}]")
+            if not options:
+                unmovable.append(b.reference)
+                pick.error(f"No other {seen.session.course_type} session has {b.seats} place"
+                           f"{'s' if b.seats != 1 else ''} free in the next three months.")
+                continue
+            pick.selectbox(f"Where {b.reference} goes", options, format_func=names.get, key=_move_choice(b.id),
+                           label_visibility="collapsed")
+        if cancel:
+            moving = len(_moves(seen))
+            yes = "Yes, cancel the session" + (f" and move {moving} booking{'s' if moving != 1 else ''}" if moving else "")
+        else:
+            yes = f"Yes, move {n} booking{'s' if n != 1 else ''} and set {asked['capacity']} places" if n else (
+                f"Yes, set {asked['capacity']} places")
+        blocked = bool(unmovable) or (not cancel and seen.blocked_by_holds > 0)
+        if unmovable:
+            st.error(f"{', '.join(unmovable)} cannot be moved: cancel {'it' if len(unmovable) == 1 else 'them'} "
+                     "from the session's detail first, or choose a higher capacity.", icon=":material/block:")
+        left, right = st.columns(2)
+        left.button(yes, type="primary", key=PREVIEW_CONFIRM, on_click=_apply_preview, disabled=blocked,
+                    icon=":material/check:", width="stretch")
+        right.button("No, change nothing", key=PREVIEW_DISCARD, on_click=_discard_preview,
+                     icon=":material/undo:", width="stretch")
 
 
 def _rebook_rows(bookings: Sequence[Booking]) -> list[dict]:
@@ -354,9 +520,12 @@ def _session_forms(s: Session, types: Sequence[CourseType]) -> None:
         st.markdown("**Cancel this session**")
         st.text_input("Reason (optional)", key=OK.CANCEL_REASON, max_chars=500)
         places = f"{s.current_bookings} booked place{'s' if s.current_bookings != 1 else ''}"
-        st.checkbox(f"Yes, cancel it. Its {places} will be marked for rebooking.", key=OK.CANCEL_CONFIRM)
-        st.form_submit_button("Cancel session", key=OK.CANCEL_SUBMIT, on_click=_cancel, args=(sid, s.label),
-                              icon=":material/event_busy:")
+        st.caption(f"Its {places} will be marked for rebooking, or moved to another date: you choose, "
+                   "and confirm, on the next step.")
+        st.form_submit_button("Cancel session…", key=OK.CANCEL_SUBMIT, on_click=_ask_cancel, args=(sid, s.label),
+                              icon=":material/event_busy:", help="Shows who is affected first; nothing is "
+                                                                 "cancelled until you confirm.")
+    preview_panel(s)
 
 
 def complete_panel() -> None:
