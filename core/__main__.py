@@ -51,9 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="check the database can be reached").set_defaults(run=_check)
     from core.exports import add_export_parser
     from core.importer import add_import_parser
+    from core.passwords import add_hash_password_parser
 
     add_export_parser(sub)
     add_import_parser(sub)
+    add_hash_password_parser(sub)
     return parser
 
 
