@@ -36,7 +36,8 @@ def places_text(session: Session, *, long: bool = False) -> str:
         return f"done, {session.current_bookings} booked" if long is False else (
             f"Completed: {session.current_bookings} of {session.max_capacity} booked")
     if state == "full":
-        text = "FULLY BOOKED" if long else "FULL"
+        # 'fully booked' would be untrue while some of the places are only held
+        text = ("NO PLACE FREE" if getattr(session, "held", 0) else "FULLY BOOKED") if long else "FULL"
     else:
         n = session.remaining
         if long:
