@@ -115,12 +115,14 @@ def _booking(sec: dict) -> list[str]:
     st = sec.get("statements") or {}
     bk, sd = st.get("book") or {}, st.get("seed") or {}
     out += ["", "What one booking sends (captured from SQLAlchemy during the run):", "",
-            "| | statements | transactions | round trips (with BEGIN/COMMIT) | round trips holding the session row | "
-            "round trips holding a change-feed counter row |", "|---|---:|---:|---:|---:|---:|",
-            f"| `book` | {bk.get('statements')} | {bk.get('transactions')} | {bk.get('round_trips')} | "
-            f"{bk.get('round_trips_holding_session_row')} | {bk.get('round_trips_holding_change_counter') or '–'} |",
-            f"| seed algorithm | {sd.get('statements')} | {sd.get('transactions')} | {sd.get('round_trips')} | "
-            f"{sd.get('round_trips_holding_session_row')} | – |", ""]
+            "| | statements | transactions | pool checkouts | round trips (with BEGIN, COMMIT and pre-pings) | "
+            "round trips holding the session row | round trips holding a change-feed counter row |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+            f"| `book` | {bk.get('statements')} | {bk.get('transactions')} | {bk.get('pool_checkouts', '–')} | "
+            f"{bk.get('round_trips')} | {bk.get('round_trips_holding_session_row')} | "
+            f"{bk.get('round_trips_holding_change_counter') or '–'} |",
+            f"| seed algorithm | {sd.get('statements')} | {sd.get('transactions')} | {sd.get('pool_checkouts', '–')} | "
+            f"{sd.get('round_trips')} | {sd.get('round_trips_holding_session_row')} | – |", ""]
     listing = [f"book:  {line[:150]}" for line in bk.get("sql") or []] + [f"seed:  {line[:150]}" for line in sd.get("sql") or []]
     if listing:
         out += ["```", *listing, "```", ""]

@@ -45,6 +45,8 @@ class Sent:
 @dataclass
 class Capture:
     sent: list[Sent]
+    checkouts: int = 0  # connections taken from the pool (each pinged first when pool_pre_ping is on)
+    pre_ping: bool = False
 
     def statements(self) -> int:
         return len(self.sent)
@@ -53,9 +55,10 @@ class Capture:
         return len({s.tx for s in self.sent if not s.autocommit}) + sum(1 for s in self.sent if s.autocommit)
 
     def round_trips(self) -> int:
-        """Statements + BEGIN and COMMIT of each transaction (psycopg sends BEGIN itself);
-        SQLAlchemy's pre-ping at checkout is not counted."""
-        return len(self.sent) + 2 * len({s.tx for s in self.sent if not s.autocommit})
+        """Statements + BEGIN and COMMIT of each transaction (psycopg sends BEGIN itself)
+        + SQLAlchemy's pre-ping of each pool checkout (when the engine pings)."""
+        pings = self.checkouts if self.pre_ping else 0
+        return len(self.sent) + 2 * len({s.tx for s in self.sent if not s.autocommit}) + pings
 
     def holding(self, pattern: str) -> int | None:
         """Round trips from the first statement matching `pattern` to its commit (inclusive)."""
@@ -78,10 +81,13 @@ class Capture:
 
 def capture(engine: sa.Engine, call) -> Capture:
     sent: list[Sent] = []
-    state = {"tx": 0}
+    state = {"tx": 0, "checkouts": 0}
 
     def on_begin(conn):
         state["tx"] += 1
+
+    def on_checkout(*_args):
+        state["checkouts"] += 1
 
     def before(conn, cursor, statement, parameters, context, executemany):
         # psycopg's own flag: asking SQLAlchemy for the isolation level would query the server
@@ -103,15 +109,17 @@ def capture(engine: sa.Engine, call) -> Capture:
                 sent[-1].returned = dict(zip([d.name for d in cursor.description], rows[0]))
 
     sa.event.listen(engine, "begin", on_begin)
+    sa.event.listen(engine, "checkout", on_checkout)
     sa.event.listen(engine, "before_cursor_execute", before)
     sa.event.listen(engine, "after_cursor_execute", after)
     try:
         call()
     finally:
         sa.event.remove(engine, "begin", on_begin)
+        sa.event.remove(engine, "checkout", on_checkout)
         sa.event.remove(engine, "before_cursor_execute", before)
         sa.event.remove(engine, "after_cursor_execute", after)
-    return Capture(sent)
+    return Capture(sent, state["checkouts"], bool(getattr(engine.pool, "_pre_ping", False)))
 
 
 def _string(text: str) -> str:

@@ -113,6 +113,8 @@ def describe_capture(cap) -> dict:
         "statements": cap.statements(),
         "transactions": cap.transactions(),
         "round_trips": cap.round_trips(),
+        "pool_checkouts": cap.checkouts,
+        "pre_ping": cap.pre_ping,
         "round_trips_holding_session_row": cap.holding(r"UPDATE course_sessions|FOR UPDATE"),
         "round_trips_holding_change_counter": cap.holding(r"UPDATE change_counter"),
         "sql": cap.listing(),
