@@ -65,7 +65,7 @@ export default function ({ data, parentElement, setStateValue, setTriggerValue }
   const connect = () => {
     if (stopped) return;
     const ws = socket = new WebSocket(address());
-    arm(5000);  // the server sends the version as soon as the link opens
+    arm(10000);  // the server sends the version as soon as the link opens
     ws.onmessage = (event) => {
       if (ws !== socket) return;
       let msg;
@@ -124,14 +124,36 @@ def push_link() -> str | None:
     return result.get("link")
 
 
+def _poll_every(link: str | None) -> float:
+    return POLL_WHILE_LIVE_SECONDS if link == "live" else data.poll_seconds()
+
+
+def _link_state() -> str | None:
+    """The link state as last reported, also in runs that do not mount the component."""
+    try:
+        return (st.session_state.get(LINK_KEY) or {}).get("link")
+    except Exception:  # not mounted yet in this session
+        return None
+
+
 def live_fragment(body: Callable[[], None]) -> Callable[[], None]:
     """`body` as the page's live fragment: pushed changes rerun it at once, polling backs it up."""
     if notify.current() is None:
         return st.fragment(run_every=data.poll_seconds())(body)
 
     def with_push_link() -> None:
-        every = POLL_WHILE_LIVE_SECONDS if push_link() == "live" else data.poll_seconds()
-        st.fragment(run_every=every)(body)()
+        every = _poll_every(push_link())
+
+        def polled() -> None:
+            # Measured: the rerun of this outer fragment that sends the new interval can be
+            # preempted by an inner timer rerun and is then lost, leaving a live page on the
+            # 2 s poll. The inner run sees the mismatch and reruns the app once to mend it.
+            if _poll_every(_link_state()) != every:
+                st.rerun(scope="app")
+            body()
+
+        polled.__module__, polled.__qualname__ = body.__module__, body.__qualname__
+        st.fragment(run_every=every)(polled)()
 
     with_push_link.__module__ = body.__module__
     with_push_link.__qualname__ = with_push_link.__name__ = f"{body.__qualname__}__push"
