@@ -8,7 +8,7 @@
   /calendar.ics         a subscription feed for Outlook / Google Calendar
 
 `streamlit run Home.py` still serves the same pages without these routes; pages then
-poll (see ui/push.py). When sign-in is configured (an [auth] section in the secrets) or a
+poll (see ui/push.py). When sign-in is configured ([auth] or [users] in the secrets) or a
 FEED_TOKEN is set, the JSON and ICS routes want that token: `?token=...`, or the header
 `Authorization: Bearer ...`, or `X-Feed-Token`; otherwise 401. The WebSocket accepts only
 pages of this site (Origin = Host) or origins listed in PUSH_ALLOWED_ORIGINS.
@@ -40,6 +40,7 @@ from core.config import today
 from core.db import check_connection, get_engine
 from core.errors import BookingError, DatabaseUnavailable
 from core.models import LOCATIONS, Session
+from ui.auth import parse_config
 from ui.push import PUSH_PATH, url_path
 
 log = logging.getLogger("server")
@@ -113,15 +114,13 @@ async def healthz(request: Request) -> JSONResponse:
 
 def _feed_token() -> tuple[bool, str | None]:
     """(token required?, the token). Required when sign-in is configured or a token is set."""
-    token = os.environ.get("FEED_TOKEN")
-    signin = False
     try:
-        token = token or st.secrets.get("FEED_TOKEN") or st.secrets.get("feed_token")
-        signin = "auth" in st.secrets
+        secrets = st.secrets.to_dict()
     except Exception:  # no secrets file: nothing configured
-        pass
+        secrets = {}
+    token = os.environ.get("FEED_TOKEN") or secrets.get("FEED_TOKEN") or secrets.get("feed_token")
     token = str(token) if token else None
-    return signin or token is not None, token
+    return parse_config(secrets).configured or token is not None, token
 
 
 def _authorised(request: Request) -> bool:
