@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -166,6 +167,12 @@ def _bare_hub(version: int = 0) -> notify.ChangeHub:
     return hub
 
 
+def _run(coroutine):
+    """asyncio.run in a thread of its own: the browser tests' Playwright keeps a loop in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 async def _next(updates, timeout: float = 5.0):
     return await asyncio.wait_for(anext(updates), timeout)
 
@@ -181,7 +188,7 @@ def test_a_link_gets_the_version_at_once_then_each_spaced_bump_exactly_once_and_
                 got.append(await _next(updates))
             return got
 
-    assert asyncio.run(scenario()) == [("version", v) for v in (8, 9, 10, 11)]
+    assert _run(scenario()) == [("version", v) for v in (8, 9, 10, 11)]
 
 
 def test_a_burst_of_100_versions_in_a_second_reaches_a_link_as_a_handful_ending_with_the_latest():
@@ -205,7 +212,7 @@ def test_a_burst_of_100_versions_in_a_second_reaches_a_link_as_a_handful_ending_
             await writer
         return received
 
-    received = asyncio.run(scenario())
+    received = _run(scenario())
     versions = [v for _, v in received]
     assert versions == sorted(set(versions)) and versions[-1] == 100
     assert len(versions) <= 8, versions  # ~1 s at one per 200 ms, plus the first at once
@@ -219,7 +226,7 @@ def test_a_quiet_link_sends_heartbeats_carrying_the_current_version():
         async with contextlib.aclosing(notify.follow(hub, heartbeat=0.05)) as updates:
             return [await _next(updates) for _ in range(3)]
 
-    assert asyncio.run(scenario()) == [("version", 3), ("heartbeat", 3), ("heartbeat", 3)]
+    assert _run(scenario()) == [("version", 3), ("heartbeat", 3), ("heartbeat", 3)]
 
 
 def test_links_that_close_leave_no_subscriber_behind_after_100_open_close_cycles():
@@ -237,7 +244,7 @@ def test_links_that_close_leave_no_subscriber_behind_after_100_open_close_cycles
         for link in open_links:
             await link.aclose()
 
-    asyncio.run(scenario())
+    _run(scenario())
     assert hub.subscriber_count == 0
 
 
@@ -249,4 +256,4 @@ def test_a_publish_from_another_thread_wakes_a_waiting_link():
             threading.Thread(target=hub.publish, args=(2,)).start()
             return await _next(updates)
 
-    assert asyncio.run(scenario()) == ("version", 2)
+    assert _run(scenario()) == ("version", 2)
