@@ -11,14 +11,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import expect
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from core import booking
 from core.availability import find_sessions, get_session
 from core.changes import latest_version
 from core.config import today
 from tests.e2e import pw
-from tests.e2e.push_harness import listener_backend, make_pg_database, start_server, stop_server, wait_until
 from tests.actors import STAFF
+from tests.e2e.push_harness import listener_backend, make_pg_database, start_server, stop_server, wait_until
+from ui.push import POLL_WHILE_LIVE_SECONDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -90,6 +92,29 @@ def _shown_at(page, title: str, timeout_ms: float = 10_000) -> float:
     return time.monotonic()
 
 
+def _track_poll_interval(page) -> list[float]:
+    """The polling intervals the server sets for this page's live fragment, in order."""
+    seen: list[float] = []
+
+    def received(payload) -> None:
+        if isinstance(payload, bytes):
+            msg = ForwardMsg()
+            msg.ParseFromString(payload)
+            if msg.WhichOneof("type") == "auto_rerun":
+                seen.append(msg.auto_rerun.interval)
+
+    page.on("websocket", lambda ws: "_stcore/stream" in ws.url and ws.on("framereceived", received))
+    return seen
+
+
+def _expect_poll_interval(page, seen: list[float], seconds: float, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not (seen and seen[-1] == seconds):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the page polls every {seen[-1:] or '?'} s, not every {seconds} s")
+        page.wait_for_timeout(50)  # lets Playwright deliver the frames while the condition is polled
+
+
 def _book_elsewhere(db, s) -> None:
     """A booking written by another instance: it reaches the pages only through the database."""
     booking.book(db.engine, s.id, contact_name="Elsewhere", contact_email=f"e-{uuid.uuid4().hex[:8]}@example.co.uk", actor=STAFF)
@@ -134,9 +159,11 @@ def test_with_the_push_route_blocked_the_page_says_reconnecting_and_a_booking_st
     first, _ = instances
     target = _target(db, "CPR", places=2)
     page = new_page()
+    intervals = _track_poll_interval(page)
     page.route_web_socket(re.compile(r"/push$"), lambda ws: ws.close())  # as a proxy that drops it
     pw.open_calendar(page, _address(first.url, target))
     expect(_link_state(page)).to_have_attribute("data-state", "reconnecting")
+    _expect_poll_interval(page, intervals, 2.0)
     expect(_link_state(page)).to_contain_text("reconnecting")
     expect(pw.event(page, pw.expected_title(target))).to_be_visible()
 
@@ -152,11 +179,13 @@ def test_ten_tabs_of_the_app_in_one_browser_all_load_and_all_show_a_booking(inst
     context.set_default_timeout(30_000)
     try:
         tabs = [context.new_page() for _ in range(10)]
+        intervals = [_track_poll_interval(tab) for tab in tabs]
         for tab in tabs:
             tab.goto(_address(first.url, target))
-        for tab in tabs:
+        for tab, seen in zip(tabs, intervals):
             expect(_link_state(tab)).to_have_attribute("data-state", "live")
             expect(pw.event(tab, pw.expected_title(target))).to_be_visible()
+            _expect_poll_interval(tab, seen, POLL_WHILE_LIVE_SECONDS)  # idle tabs: nearly free
         _book_elsewhere(db, target)
         after = pw.expected_title(get_session(db.engine, target.id))
         for tab in tabs:
