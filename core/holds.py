@@ -3,12 +3,20 @@
 A hold counts against availability at once and is visible to everyone ("1 held by Sam,
 7 min"). It ends by booking, by release, or by expiry; expiry needs nobody: readers only
 count unexpired holds, and the next write on the session reaps the expired ones.
+
+Each app process also runs a sweeper (`start_expiry_sweeper`) that reaps holds soon after
+they expire, so the freed places go to the waiting list at once and open pages see the
+change (a new version). Correctness does not depend on it: if it stops, queries and
+writes still treat an expired hold as over.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 import uuid
+import weakref
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -16,13 +24,14 @@ from sqlalchemy.engine import Connection, Engine
 from core import validation
 from core.availability import load_session
 from core.booking import (
-    _check_not_booked_yet, _insert_booking, _load_booking, release_seats, take_seats,
+    _check_not_booked_yet, _insert_booking, _load_booking, promote_waiting, reap_expired_holds, release_seats,
+    take_seats,
 )
 from core.access import Actor, require
 from core.changes import record
 from core.config import get_settings, utc_now
 from core.db import reading, write
-from core.errors import HoldNotActive, InvalidInput
+from core.errors import BookingError, HoldNotActive, InvalidInput
 from core.models import Booking, Hold
 from core.schema import bookings as bk
 from core.schema import course_sessions as cs
@@ -144,3 +153,59 @@ def get_hold(engine: Engine, hold_id: object) -> Hold:
     if row is None:
         raise HoldNotActive("does not exist")
     return _hold(row)
+
+
+log = logging.getLogger(__name__)
+SWEEP_SECONDS = 5.0
+_sweepers: weakref.WeakKeyDictionary[Engine, threading.Thread] = weakref.WeakKeyDictionary()
+_sweepers_lock = threading.Lock()
+
+
+def expire_due_holds(engine: Engine) -> int:
+    """Reap every expired hold; its places go to the waiting list first. Returns holds ended.
+
+    One transaction per session, recorded in the change feed (so pages refresh). Safe to
+    run from several processes at once: a hold is reaped once.
+    """
+    with reading(engine) as conn:
+        due = list(conn.execute(
+            sa.select(hd.c.session_id).where(hd.c.status == "active", hd.c.expires_at <= utc_now()).distinct()
+        ).scalars())
+    ended = 0
+    for sid in due:
+        def work(conn: Connection, sid=sid) -> int:
+            freed = reap_expired_holds(conn, sid)
+            if not freed:
+                return 0
+            promoted = promote_waiting(conn, sid, actor="waiting list")
+            record(conn, "hold.expired", actor="system", session_id=sid,
+                   details={"places": freed, "promoted": promoted})
+            return 1
+        ended += write(engine, work)
+    return ended
+
+
+def start_expiry_sweeper(engine: Engine, every: float = SWEEP_SECONDS) -> None:
+    """Run `expire_due_holds` every few seconds in a daemon thread (once per engine)."""
+    with _sweepers_lock:
+        if engine in _sweepers and _sweepers[engine].is_alive():
+            return
+        ref = weakref.ref(engine)
+
+        def loop() -> None:
+            stop = threading.Event()
+            while not stop.wait(every):
+                current = ref()
+                if current is None:
+                    return
+                try:
+                    expire_due_holds(current)
+                except BookingError as exc:  # database away: try again next round
+                    log.info("hold sweeper: %s", exc)
+                except Exception:  # noqa: BLE001  (never let the sweeper die)
+                    log.exception("hold sweeper failed")
+                del current
+
+        thread = threading.Thread(target=loop, name="hold-expiry-sweeper", daemon=True)
+        _sweepers[engine] = thread
+        thread.start()

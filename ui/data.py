@@ -11,7 +11,7 @@ import datetime as dt
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from core import availability, booking, catalog, changes
+from core import availability, booking, catalog, changes, holds
 from core.config import get_settings
 from core.db import get_engine
 from core.models import Booking, CourseType, Session
@@ -27,7 +27,9 @@ def database_url() -> str:
 
 @st.cache_resource(show_spinner=False)
 def _engine_for(url: str) -> Engine:
-    return get_engine(url)
+    engine = get_engine(url)
+    holds.start_expiry_sweeper(engine)  # expired holds free their places promptly
+    return engine
 
 
 def engine() -> Engine:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from core import booking, errors, holds, sessions, waitlist
+from core import booking, changes, errors, holds, sessions, waitlist
 from core.availability import find_sessions, get_session
 from tests.conftest import assert_invariants
 from tests.integration.test_races import _race
@@ -174,3 +174,36 @@ def test_places_freed_while_bookings_and_waiting_list_joins_race_skip_nobody(eng
     assert newcomers == []
     assert get_session(engine, session.id).current_bookings == 6
     assert_invariants(engine)
+
+
+def test_the_sweeper_gives_an_expired_holds_places_to_the_waiting_list_and_moves_the_version(
+        engine, new_session, monkeypatch):
+    clock = FrozenClock(monkeypatch)
+    session = new_session(max_capacity=2)
+    holds.place_hold(engine, session.id, 2, actor=STAFF, minutes=5)
+    entry = waitlist.join_waitlist(engine, session.id, name="Ann Lee", email="ann@example.com", actor=STAFF)
+    assert holds.expire_due_holds(engine) == 0
+    clock.advance(minutes=5)
+    version = changes.latest_version(engine)
+    assert holds.expire_due_holds(engine) == 1
+    assert changes.latest_version(engine) == version + 1
+    seen = get_session(engine, session.id)
+    assert (seen.current_bookings, seen.held, seen.waiting) == (1, 0, 0)
+    [promoted] = waitlist.list_waitlist(engine, session.id, include_ended=True)
+    assert (promoted.id, promoted.status) == (entry.id, "promoted")
+    assert holds.expire_due_holds(engine) == 0  # reaped once, whoever sweeps
+    assert_invariants(engine)
+
+
+def test_the_sweeper_thread_expires_holds_without_anyone_asking(engine, new_session):
+    import time
+
+    session = new_session(max_capacity=1)
+    holds.place_hold(engine, session.id, 1, actor=STAFF, minutes=0.01)  # under a second
+    version = changes.latest_version(engine)
+    holds.start_expiry_sweeper(engine, every=0.2)
+    deadline = time.monotonic() + 15
+    while changes.latest_version(engine) == version and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert changes.latest_version(engine) == version + 1
+    assert get_session(engine, session.id).remaining == 1
