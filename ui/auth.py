@@ -30,6 +30,7 @@ is writing. The core checks the role again on every write (core/access.py).
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from collections.abc import Mapping
@@ -215,7 +216,19 @@ def _client() -> str:
         ip = st.context.ip_address  # None for 127.0.0.1 and ::1
     except Exception:  # no client context
         ip = None
-    return ip if isinstance(ip, str) and ip else "this computer"  # (AppTest gives a mock object)
+    if not isinstance(ip, str) or not ip or _is_loopback(ip):  # (AppTest gives a mock object)
+        return "this computer"
+    return ip
+
+
+def _is_loopback(ip: str) -> bool:
+    """127.x and ::1, also as a dual-stack server sees them (::ffff:127.0.0.1)."""
+    try:
+        address = ipaddress.ip_address(ip.split("%")[0])
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
 
 
 # --- who is signed in ----------------------------------------------------------------------------

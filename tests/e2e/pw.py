@@ -94,7 +94,10 @@ def pick_multiselect(page: Page, label: str, option: str) -> None:
     """Choose `option` in the sidebar multiselect labelled `label`."""
     box = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text=label)
     box.locator("input").click()
-    page.get_by_role("option", name=option, exact=True).click()
+    wanted = page.get_by_role("option", name=option, exact=True)
+    if not wanted.is_visible():  # focus came back from another list: the click may not open it
+        page.keyboard.press("ArrowDown")
+    wanted.click()
     page.keyboard.press("Escape")
 
 
