@@ -4,12 +4,12 @@ Served by `server.py`, the process has a change hub (core.notify) and a WebSocke
 that streams the change version. `live_fragment(body)` then mounts a tiny
 `st.components.v2` component that keeps one WebSocket open to that route: when the
 version moves it sets a trigger, which reruns this fragment (and so `body`) at once.
-`body` itself runs as a nested fragment that still polls: every 30 s while the link is
+`body` itself runs as a nested fragment that still polls: every 60 s while the link is
 up, every LIVE_POLL_SECONDS while it is down or never came up (a proxy that drops
 WebSockets, say). Under plain `streamlit run Home.py` there is no hub and no route, and
 `body` simply polls as before.
 
-Measured on Streamlit 1.67: when the component's `data` changes, its JavaScript module
+Measured on this stack (issue 5): when the component's `data` changes, its JavaScript module
 runs again without the old cleanup (an extra open socket per change), so `data` is the
 same bytes on every run; nothing per-run (version, time) goes into it. Triggers are
 ignored inside `st.form`: never call this inside a form.
@@ -26,7 +26,7 @@ from ui import data
 
 PUSH_PATH = "/push"
 LINK_KEY = "push_link"            # the component's key (one live fragment per page)
-POLL_WHILE_LIVE_SECONDS = 30.0    # the safety net while pushes arrive
+POLL_WHILE_LIVE_SECONDS = 60.0    # the safety net while pushes (and heartbeats with the version) arrive
 
 HTML = '<div class="push-link" data-state="connecting"><span class="dot"></span><span class="text">instant updates connecting…</span></div>'
 
