@@ -70,6 +70,24 @@ def make_pg_database(base_url: str, *, demo: bool = True):
     return PgDatabase(url, engine, schema), drop
 
 
+def make_duckdb_database(path: Path) -> tuple[str, list]:
+    """A migrated DuckDB file with the demo data, let go of so that a server can own it;
+    returns its URL and its sessions as seeded (from yesterday on)."""
+    import datetime as dt
+
+    from core.availability import find_sessions
+    from core.config import today
+    from core.demo import seed_demo
+
+    url = f"duckdb:///{path}"
+    engine = get_engine(url)
+    migrate(engine)
+    seed_demo(engine, seed=DEMO_SEED)
+    sessions = find_sessions(engine, today() - dt.timedelta(days=1), today() + dt.timedelta(days=90))
+    forget_engine(engine)
+    return url, sessions
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -107,7 +125,7 @@ class AppServer:
 
 
 def start_server(folder: Path, database_url: str, *, env: dict | None = None, args: tuple = ()) -> AppServer:
-    """`streamlit run server.py` on a free port; returns once its change listener listens."""
+    """`streamlit run server.py` on a free port; returns once its change hub is up."""
     folder.mkdir(parents=True, exist_ok=True)
     environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "FEED_TOKEN")}
     environment.update(DATABASE_URL=database_url, PYTHONUNBUFFERED="1", **(env or {}))
@@ -125,7 +143,7 @@ def start_server(folder: Path, database_url: str, *, env: dict | None = None, ar
         if process.poll() is not None:
             raise AssertionError(f"server.py exited with {process.returncode}: {server.log()[-2000:]}")
         try:
-            return server.health().get("listener") == "listening"
+            return server.health().get("listener") in ("listening", "in-process")
         except OSError:  # not accepting connections yet
             return False
 

@@ -19,7 +19,8 @@ from core.changes import latest_version
 from core.config import today
 from tests.e2e import pw
 from tests.actors import STAFF
-from tests.e2e.push_harness import listener_backend, make_pg_database, start_server, stop_server, wait_until
+from tests.e2e.push_harness import (listener_backend, make_duckdb_database, make_pg_database, start_server,
+                                    stop_server, wait_until)
 from ui.push import POLL_WHILE_LIVE_SECONDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -192,3 +193,26 @@ def test_ten_tabs_of_the_app_in_one_browser_all_load_and_all_show_a_booking(inst
             expect(pw.event(tab, after)).to_be_visible(timeout=POLLED_WITHIN_MS)
     finally:
         context.close()
+
+
+def test_on_duckdb_a_booking_in_one_browser_is_pushed_to_another_on_the_same_instance(new_page, tmp_path):
+    url, sessions = make_duckdb_database(tmp_path / "app.duckdb")
+    target = [s for s in sessions if s.short_code == "FAW" and s.status == "scheduled" and s.remaining >= 2
+              and s.session_date >= today() + dt.timedelta(days=4)][0]
+    app = start_server(tmp_path / "server", url)
+    try:
+        assert app.health()["listener"] == "in-process"
+        booker, watcher = new_page(), new_page()
+        _open_live(booker, _address(app.url, target), target)
+        _open_live(watcher, _address(app.url, target), target)
+        pw.event(booker, pw.expected_title(target)).click()
+        pw.fill_booking(booker, name="Eve Duck", email="eve@example.co.uk", seats=1)
+        pw.confirm(booker)
+        expect(pw.dialog(booker)).to_contain_text("Reference: BK-")
+        confirmed_at = time.monotonic()
+        shown_at = _shown_at(watcher, pw.expected_title(target, remaining=target.remaining - 1))
+        # The watcher is told by the same process at commit, before or soon after the booker's
+        # own page shows the reference; polling alone would take up to 2 s more.
+        assert shown_at - confirmed_at < PUSHED_WITHIN_MS / 1000
+    finally:
+        stop_server(app)
