@@ -141,7 +141,9 @@ class ChangeHub:
             self.state = "in-process"
         return self
 
-    def stop(self, timeout: float = 2.0) -> None:
+    def stop(self, timeout: float = 0.1) -> None:
+        """Stop listening. The listener thread (a daemon) notices within WAKE_SECONDS; a
+        server shutting down does not wait for it (that would add up to a second)."""
         _running.discard(self)
         self._stop.set()
         if self._thread is not None:
