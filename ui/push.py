@@ -22,7 +22,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from core import notify
-from ui import data
+from core.config import get_settings
 
 PUSH_PATH = "/push"
 LINK_KEY = "push_link"            # the component's key (one live fragment per page)
@@ -117,15 +117,21 @@ def push_link() -> str | None:
     """Mount the link; its state: 'live', 'reconnecting', or None before it has tried."""
     result = _push_link(
         key=LINK_KEY,
-        data={"path": url_path(PUSH_PATH), "heartbeat": notify.HEARTBEAT_SECONDS, "poll": data.poll_seconds()},
+        data={"path": url_path(PUSH_PATH), "heartbeat": notify.HEARTBEAT_SECONDS, "poll": _poll_seconds()},
         on_link_change=_ignore,
         on_version_change=_ignore,
     )
     return result.get("link")
 
 
+def _poll_seconds() -> float:
+    # As ui.data.poll_seconds; read here so that server.py can import this module without
+    # ui.data's caches (created at import, before the runtime exists).
+    return get_settings().live_poll_seconds
+
+
 def _poll_every(link: str | None) -> float:
-    return POLL_WHILE_LIVE_SECONDS if link == "live" else data.poll_seconds()
+    return POLL_WHILE_LIVE_SECONDS if link == "live" else _poll_seconds()
 
 
 def _link_state() -> str | None:
@@ -139,7 +145,7 @@ def _link_state() -> str | None:
 def live_fragment(body: Callable[[], None]) -> Callable[[], None]:
     """`body` as the page's live fragment: pushed changes rerun it at once, polling backs it up."""
     if notify.current() is None:
-        return st.fragment(run_every=data.poll_seconds())(body)
+        return st.fragment(run_every=_poll_seconds())(body)
 
     def with_push_link() -> None:
         every = _poll_every(push_link())
