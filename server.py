@@ -22,7 +22,6 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import logging
 import os
 from urllib.parse import urlsplit
 
@@ -42,8 +41,6 @@ from core.errors import BookingError, DatabaseUnavailable
 from core.models import LOCATIONS, Session
 from ui.auth import parse_config
 from ui.push import PUSH_PATH, url_path
-
-log = logging.getLogger("server")
 
 MAX_RANGE_DAYS = 366
 ICS_PAST_DAYS = 30
