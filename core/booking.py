@@ -398,6 +398,7 @@ def move(engine: Engine, booking_id: object, to_session_id: object, *, actor: Ac
 
     def work(conn: Connection) -> Booking:
         booking = _active_booking(conn, booking_id)
+        load_session(conn, target)  # SessionNotFound before anything is changed
         source = booking.session_id
         if source == target:
             raise InvalidInput("to_session_id", f"Booking {booking.reference} is already on that session.")

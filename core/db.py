@@ -80,6 +80,9 @@ def _create_engine(url: sa.URL) -> Engine:
 
 def forget_engine(engine: Engine) -> None:
     """Close an engine's connections and drop it from the per-URL cache (tests, tools)."""
+    from core.holds import stop_expiry_sweeper
+
+    stop_expiry_sweeper(engine)
     with _engines_lock:
         for url, known in list(_engines.items()):
             if known is engine:

@@ -12,6 +12,7 @@ writes still treat an expired hold as over.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import logging
 import threading
@@ -157,7 +158,7 @@ def get_hold(engine: Engine, hold_id: object) -> Hold:
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 5.0
-_sweepers: weakref.WeakKeyDictionary[Engine, threading.Thread] = weakref.WeakKeyDictionary()
+_sweepers: weakref.WeakKeyDictionary[Engine, tuple[threading.Thread, threading.Event]] = weakref.WeakKeyDictionary()
 _sweepers_lock = threading.Lock()
 
 
@@ -186,14 +187,18 @@ def expire_due_holds(engine: Engine) -> int:
 
 
 def start_expiry_sweeper(engine: Engine, every: float = SWEEP_SECONDS) -> None:
-    """Run `expire_due_holds` every few seconds in a daemon thread (once per engine)."""
+    """Run `expire_due_holds` every few seconds in a daemon thread (once per engine).
+
+    Stopped by `stop_expiry_sweeper`, and at interpreter exit (a thread cut off in the
+    middle of a database call at exit can abort the process).
+    """
     with _sweepers_lock:
-        if engine in _sweepers and _sweepers[engine].is_alive():
+        running = _sweepers.get(engine)
+        if running and running[0].is_alive():
             return
-        ref = weakref.ref(engine)
+        ref, stop = weakref.ref(engine), threading.Event()
 
         def loop() -> None:
-            stop = threading.Event()
             while not stop.wait(every):
                 current = ref()
                 if current is None:
@@ -207,5 +212,18 @@ def start_expiry_sweeper(engine: Engine, every: float = SWEEP_SECONDS) -> None:
                 del current
 
         thread = threading.Thread(target=loop, name="hold-expiry-sweeper", daemon=True)
-        _sweepers[engine] = thread
+        _sweepers[engine] = (thread, stop)
         thread.start()
+
+
+def stop_expiry_sweeper(engine: Engine | None = None, timeout: float = 5.0) -> None:
+    """Stop the sweeper of `engine` (None: every sweeper) and wait for it."""
+    with _sweepers_lock:
+        chosen = [v for k, v in _sweepers.items() if engine is None or k is engine]
+    for thread, stop in chosen:
+        stop.set()
+    for thread, _ in chosen:
+        thread.join(timeout)
+
+
+atexit.register(stop_expiry_sweeper)

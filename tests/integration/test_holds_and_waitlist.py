@@ -202,8 +202,11 @@ def test_the_sweeper_thread_expires_holds_without_anyone_asking(engine, new_sess
     holds.place_hold(engine, session.id, 1, actor=STAFF, minutes=0.01)  # under a second
     version = changes.latest_version(engine)
     holds.start_expiry_sweeper(engine, every=0.2)
-    deadline = time.monotonic() + 15
-    while changes.latest_version(engine) == version and time.monotonic() < deadline:
-        time.sleep(0.05)
+    try:
+        deadline = time.monotonic() + 15
+        while changes.latest_version(engine) == version and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        holds.stop_expiry_sweeper(engine)
     assert changes.latest_version(engine) == version + 1
     assert get_session(engine, session.id).remaining == 1
