@@ -23,6 +23,7 @@ import streamlit as st
 
 from core import notify
 from core.config import get_settings
+from ui.keys import LIVE as LIVE_KEY
 
 PUSH_PATH = "/push"
 LINK_KEY = "push_link"            # the component's key (one live fragment per page)
@@ -131,7 +132,12 @@ def _poll_seconds() -> float:
 
 
 def _poll_every(link: str | None) -> float:
-    return POLL_WHILE_LIVE_SECONDS if link == "live" else _poll_seconds()
+    """Long while pushes arrive; short when the link is down, or while the page's last poll
+    could not reach the database (a returning database pushes nothing: look again soon)."""
+    last = st.session_state.get(LIVE_KEY)
+    if link == "live" and (last is None or getattr(last, "ok", True)):
+        return POLL_WHILE_LIVE_SECONDS
+    return _poll_seconds()
 
 
 def _link_state() -> str | None:

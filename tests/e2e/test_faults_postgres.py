@@ -37,7 +37,7 @@ from core.db import forget_engine, get_engine, migrate
 from core.sessions import create_sessions
 from tests.actors import ADMIN, STAFF
 from tests.conftest import IN_CI, assert_invariants
-from tests.e2e.conftest import ROOT, _free_port, _stop, browser, new_page  # noqa: F401  (fixtures)
+from tests.e2e.conftest import ROOT, _free_port, _stop
 
 RECOVERY_SECONDS = 10
 STARTUP_SECONDS = 60
