@@ -208,6 +208,8 @@ def start_expiry_sweeper(engine: Engine, every: float = SWEEP_SECONDS) -> None:
                 except BookingError as exc:  # database away: try again next round
                     log.info("hold sweeper: %s", exc)
                 except Exception:  # noqa: BLE001  (never let the sweeper die)
+                    if stop.is_set():  # stopping (at exit the database may cut us off)
+                        return
                     log.exception("hold sweeper failed")
                 del current
 
