@@ -10,6 +10,7 @@ where they fail.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -145,6 +146,14 @@ def app_server(tmp_path_factory, browser):
                                    include_cancelled=True))
     forget_engine(engine)
 
+    with started_app(folder, env) as url:
+        yield RunningApp(url=url, database_url=db_url, sessions=sessions, today=today)
+
+
+@contextlib.contextmanager
+def started_app(folder: Path, env: dict):
+    """`streamlit run Home.py` on a free port (log in `folder`); yields its URL once it
+    answers /_stcore/health, and stops its whole process group afterwards."""
     port = _free_port()
     log = open(folder / "streamlit.log", "w")
     process = subprocess.Popen(
@@ -161,7 +170,7 @@ def app_server(tmp_path_factory, browser):
             if time.monotonic() > deadline:
                 pytest.fail(f"streamlit did not answer /_stcore/health within {STARTUP_SECONDS} s")
             time.sleep(0.1)  # polling a condition, not waiting a fixed time
-        yield RunningApp(url=url, database_url=db_url, sessions=sessions, today=today)
+        yield url
     finally:
         _stop(process)
         log.close()

@@ -9,9 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
 
 import pytest
@@ -24,9 +21,7 @@ from core.db import forget_engine, get_engine
 from core.models import Session
 from tests.actors import STAFF
 from tests.e2e import pw
-from tests.e2e.conftest import (
-    DEMO_SEED, ROOT, STARTUP_SECONDS, _free_port, _healthy, _run_core, _stop, duckdb_url,
-)
+from tests.e2e.conftest import DEMO_SEED, _run_core, duckdb_url, started_app
 
 pytestmark = pytest.mark.browser
 
@@ -74,26 +69,8 @@ def hold_app(tmp_path_factory, browser):
     race, shown = get_session(engine, race.id), get_session(engine, shown.id)
     forget_engine(engine)
 
-    port = _free_port()
-    log = open(folder / "streamlit.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not _healthy(url):
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited with {process.returncode}: {(folder / 'streamlit.log').read_text()[-2000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer /_stcore/health within {STARTUP_SECONDS} s")
-            time.sleep(0.1)  # polling a condition, not waiting a fixed time
+    with started_app(folder, env) as url:
         yield HoldApp(url=url, race=race, shown=shown)
-    finally:
-        _stop(process)
-        log.close()
 
 
 def _address(app: HoldApp, s: Session) -> str:
