@@ -171,7 +171,8 @@ def session_dialog(session_id: str) -> None:
     with book_tab:
         booking_form(s, status.version)
     with list_tab:
-        bookings_list(s, status.version)
+        # Asked again: a booking made by the form just above is already in this list.
+        bookings_list(s, live.poll().version or status.version)
 
 
 def open_session(session_id: str) -> None:
