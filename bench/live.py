@@ -15,11 +15,13 @@ Date.now() on the same clock). A random pause of 0.5-2.5 s before each booking s
 the bookings over the polling cycle.
 
 Server cost (3): CPU time of the app process (utime + stime from /proc/<pid>/stat, all
-threads) over quiet windows: with no page, with 25/50/100 pushed pages, with the same
-100 pages polling; then the app is restarted on the same port with runner.postScriptGC
-on, the pages reconnect by themselves, and polling and push are measured again. Polls
-are counted in the browser: each message a page sends on Streamlit's WebSocket is a
-rerun request.
+threads) over steady windows (30 s with push, to take in the 30 s safety-net poll; 16 s
+polling): with no page, with 100 pushed pages, with the same 100 pages polling. Then ten
+of them are kept, the app is restarted on the same port with runner.postScriptGC on (the
+pages reconnect by themselves), and polling and push are measured again: with GC on a
+poll costs ~100 ms, and 100 polling pages would need more than this machine's two cores.
+Polls are counted in the browser: each message a page sends on Streamlit's WebSocket is
+a rerun request.
 """
 
 from __future__ import annotations
@@ -185,15 +187,17 @@ class RssSampler(threading.Thread):
             self.stop_flag.wait(1.0)
 
 
-def _quiet(app, page, *, below: float = 0.35, window: float = 2.0, limit: float = 90.0) -> float:
-    """Wait until the app's CPU share over `window` s drops below `below` (the page loads
-    and reconnects are over); return how long that took."""
-    started = time.monotonic()
+def _settle(app, page, *, window: float = 2.0, limit: float = 45.0) -> float:
+    """Wait until the app's CPU share is steady (page loads, reconnects and their reruns are
+    over): two consecutive windows within 25% (or both under 2% of a core). Returns seconds."""
+    started, last = time.monotonic(), None
     while time.monotonic() - started < limit:
         meter = procs.CpuMeter(app.pid)
         A.pump(page, window)
-        if meter.read()["core_share"] < below:
+        share = meter.read()["core_share"]
+        if last is not None and (max(share, last) < 0.02 or abs(share - last) <= 0.25 * max(share, last)):
             break
+        last = share
     return time.monotonic() - started
 
 
@@ -234,14 +238,17 @@ def _open_pages(ctx, context, app, counter, pages: list, target: int, budget_s: 
     return None
 
 
-def server_cost(ctx, chromium, app, folder, db_url) -> dict:
+def server_cost(ctx, chromium, app, folder, db_url, result: dict):
+    """Fills `result` as it goes (kept if the run's time limit stops it); returns the app
+    process running at the end (it is restarted once)."""
     quick = ctx.quick
     target = 4 if quick else 100
-    levels = [2, 4] if quick else [50, 100]
-    seconds = 6.0 if quick else 20.0          # polling windows: 10 polls a page
+    gc_pages = 2 if quick else 10             # GC on: fewer pages, or ~100 ms a poll would saturate 2 cores
+    seconds = 6.0 if quick else 16.0          # polling windows: 8 polls a page
     push_seconds = 6.0 if quick else 30.0     # push windows: one 30 s safety-net poll a page
-    result: dict = {"target_pages": target, "window_s": seconds, "push_window_s": push_seconds,
-                    "poll_interval_s": 2.0, "levels": {}}
+    opening_budget = 40.0 if quick else 230.0
+    result.update({"target_pages": target, "window_s": seconds, "push_window_s": push_seconds,
+                   "poll_interval_s": 2.0, "configs": {}})
     rss = RssSampler(app.pid)
     rss.start()
 
@@ -255,29 +262,19 @@ def server_cost(ctx, chromium, app, folder, db_url) -> dict:
     ctx.log(f"  no page: {100 * base_rate:.2f}% of a core")
 
     pages: list = []
-    opening_started = time.monotonic()
-    stopped = None
-    budget = 40.0 if quick else 180.0
-    for level in levels:
-        stopped = _open_pages(ctx, context, app, counter, pages, level, budget - (time.monotonic() - opening_started))
-        _quiet(app, first)
-        A.pump(first, 3)
-        measured = _window(app, first, counter, push_seconds)
-        measured["pages"] = len(pages)
-        measured["per_page_core_share"] = (measured["core_share"] - base_rate) / len(pages) if pages else None
-        result["levels"][str(len(pages))] = measured
-        ctx.log(f"  {len(pages)} pushed pages: {100 * measured['core_share']:.2f}% of a core, "
-                f"{measured['polls']} polls in {seconds:.0f} s")
-        if stopped:
-            ctx.log(f"  stopped opening pages at {len(pages)}: {stopped}")
-            break
-    n = len(pages)
-    result["pages"] = n
-    result["opening_seconds"] = round(time.monotonic() - opening_started, 1)
+    started = time.monotonic()
+    stopped = _open_pages(ctx, context, app, counter, pages, target, opening_budget)
+    result["opening_seconds"] = round(time.monotonic() - started, 1)
     result["stopped_short"] = stopped
-    configs: dict = {}
+    if stopped:
+        ctx.log(f"  stopped opening pages at {len(pages)}: {stopped}")
+    configs = result["configs"]
 
-    def enrich(measured: dict, *, push: bool, gc: bool) -> dict:
+    def measure(name: str, *, push: bool, gc: bool) -> None:
+        n = len(pages)
+        _settle(app, first)
+        window = push_seconds if push else seconds
+        measured = _window(app, first, counter, window)
         extra_cpu = max(measured["cpu_s"] - base_rate * measured["wall_s"], 0.0)
         measured.update(
             pages=n, push=push, post_script_gc=gc,
@@ -285,47 +282,43 @@ def server_cost(ctx, chromium, app, folder, db_url) -> dict:
             cpu_ms_per_poll=1000 * extra_cpu / measured["polls"] if measured["polls"] else None,
             core_share_at_100_pages=(base_rate + 100 * (measured["core_share"] - base_rate) / n) if n else None,
         )
-        return measured
+        configs[name] = measured
+        ctx.log(f"  {name}: {100 * measured['core_share']:.2f}% of a core with {n} pages, {measured['polls']} polls "
+                f"in {window:.0f} s" + (f", {measured['cpu_ms_per_poll']:.1f} ms CPU a poll" if not push and
+                                         measured["cpu_ms_per_poll"] else ""))
 
-    def measure(name: str, *, push: bool, gc: bool) -> None:
-        _quiet(app, first)
-        A.pump(first, 3)
-        window = push_seconds if push else seconds
-        configs[name] = measured = enrich(_window(app, first, counter, window), push=push, gc=gc)
-        ctx.log(f"  {name}: {100 * measured['core_share']:.2f}% of a core with {n} pages, {measured['polls']} polls, "
-                f"{measured['cpu_ms_per_poll'] or 0:.1f} ms CPU a poll")
-
-    configs["push_gc_off"] = enrich(dict(result["levels"][str(n)]), push=True, gc=False)
+    measure("push_gc_off", push=True, gc=False)
     gate.block()
     for page in pages:
         A.wait_live(page, push=False)
     measure("poll_gc_off", push=False, gc=False)
 
-    # The same pages against the app restarted with runner.postScriptGC on.
-    port = int(app.url.rsplit(":", 1)[1])
+    # A few of the pages, against the app restarted with runner.postScriptGC on.
+    for page in pages[gc_pages:]:
+        with contextlib.suppress(Exception):
+            page.close()
+    del pages[gc_pages:]
     rss.stop_flag.set()
-    result["rss_mb_gc_off"] = {"max": max(rss.samples, default=None), "last": rss.samples[-1] if rss.samples else None,
+    result["rss_mb_gc_off"] = {"max": max(rss.samples, default=None),
                                "vmhwm": procs.memory_kb(app.pid).get("VmHWM", 0) / 1024}
+    port = int(app.url.rsplit(":", 1)[1])
     A.stop_app(app)
     connected = counter.connections
     app = A.start_app(folder, db_url, post_script_gc=True, port=port)
-    deadline = time.monotonic() + 180
-    while counter.connections < connected + n and time.monotonic() < deadline:
+    deadline = time.monotonic() + 60
+    while counter.connections < connected + len(pages) and time.monotonic() < deadline:
         A.pump(first, 0.5)
     result["reconnected"] = counter.connections - connected
     measure("poll_gc_on", push=False, gc=True)
-    if ctx.left() > (60 if quick else 330):  # leave the memory and page benchmarks their time
-        gate.open()
-        for page in pages:
-            A.wait_live(page, push=True, timeout_ms=120_000)
-        measure("push_gc_on", push=True, gc=True)
-    else:
-        result["push_gc_on_skipped"] = f"not enough of the run's time left ({ctx.left():.0f} s)"
-    result["configs"] = configs
-    result["baseline_note"] = "per-page and per-poll figures subtract the no-page CPU share measured with GC off"
+    gate.open()
+    for page in pages:
+        A.wait_live(page, push=True, timeout_ms=60_000)
+    measure("push_gc_on", push=True, gc=True)
+    result["baseline_note"] = ("per-page and per-poll figures subtract the no-page CPU share (measured with GC off); "
+                               "'scaled to 100 pages' adds 100 times the per-page share to it")
     with contextlib.suppress(Exception):
         context.close()
-    return result, app
+    return app
 
 
 def run(ctx) -> dict:
@@ -333,14 +326,15 @@ def run(ctx) -> dict:
     folder = ctx.tmp / "live"
     db_url = ctx.db.url("live")
     app = A.start_app(folder, db_url, post_script_gc=False)
-    result: dict = {}
+    result: dict = ctx.partial  # what is measured is kept even if the run's time limit stops us
     try:
         with A.browser() as chromium:
             result["propagation"] = propagation(ctx, chromium, app, engine, day, session_ids)
             p = result["propagation"]
             ctx.log(f"  propagation push p50/p95 {p['push_ms']['p50']}/{p['push_ms']['p95']} ms, "
                     f"poll {p['poll_ms']['p50']}/{p['poll_ms']['p95']} ms")
-            result["server_cost"], app = server_cost(ctx, chromium, app, folder, db_url)
+            result["server_cost"] = {}
+            app = server_cost(ctx, chromium, app, folder, db_url, result["server_cost"])
     finally:
         A.stop_app(app)
     return result

@@ -1,7 +1,7 @@
 """6. Memory: the app process's RSS over an hour-equivalent of polls.
 
 An hour-equivalent is 1,800 polls: one open page polling every 2 s for an hour. Here it
-is compressed: the app runs with LIVE_POLL_SECONDS=0.2 and five calendar pages poll (push
+is compressed: the app runs with LIVE_POLL_SECONDS=0.2 and eight calendar pages poll (push
 blocked) while a booking is made every second from this process, so the change version
 keeps moving and every page keeps reloading its data (new cache entries each time).
 The app's VmRSS is sampled every second with the number of polls made so far; VmHWM is
@@ -28,7 +28,7 @@ HOUR_EQUIVALENT_POLLS = 1800
 
 def run(ctx) -> dict:
     quick = ctx.quick
-    pages_n = 2 if quick else 5
+    pages_n = 2 if quick else 8
     target = 150 if quick else HOUR_EQUIVALENT_POLLS
     limit_s = 60 if quick else 150
     engine = ctx.db.new_schema("memory")

@@ -122,7 +122,7 @@ def _pages(ctx, chromium, app, runs: int) -> dict:
 
 
 def run(ctx) -> dict:
-    runs = 2 if ctx.quick else 4
+    runs = 2 if ctx.quick else 3
     result: dict = {"sessions": SESSIONS, "renders_per_page": runs}
     with A.browser() as chromium:
         # PostgreSQL

@@ -137,3 +137,23 @@ def tree_rss_mb(pid: int) -> float:
         except OSError:
             continue
     return total / 1024
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    total = sum(fields[:8])
+    return (total - idle) / _CLK_TCK, total / _CLK_TCK
+
+
+class MachineMeter:
+    """How busy all cores were over a window (1.0 = every core busy all the time)."""
+
+    def __init__(self) -> None:
+        self.busy0, self.total0 = machine_cpu()
+
+    def read(self) -> float | None:
+        busy, total = machine_cpu()
+        return (busy - self.busy0) / (total - self.total0) if total > self.total0 else None

@@ -112,6 +112,24 @@ def _booking(sec: dict) -> list[str]:
         s = pg.get(shape) or {}
         out.append(f"| {label} | {_ms(s.get('book_latency_ms_p50'))} | {_ms(s.get('book_latency_ms_p95'))} | "
                    f"{_ms(s.get('seed_latency_ms_p50'))} | {_ms(s.get('seed_latency_ms_p95'))} |")
+    if any(_get(pg, shape, "runs", "book", 0, "client_cpu_ms_per_booking") is not None for shape in ("hot", "spread")):
+        out += ["", "Where the CPU went (medians of the runs): the benchmark's own Python process (16 threads, one GIL) "
+                "per booking and as a share of one core, and how busy the machine's cores were overall:", "",
+                "| shape | `book`: client CPU a booking | client, % of a core | machine busy | seed: client CPU a booking "
+                "| client, % of a core | machine busy | pgbench `book` / seed: machine busy |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for shape, label in (("hot", "one hot session"), ("spread", "200 sessions")):
+            runs = _get(pg, shape, "runs") or {}
+
+            def med(variant, key):
+                values = [r.get(key) for r in runs.get(variant, []) if r.get(key) is not None]
+                return sorted(values)[len(values) // 2] if values else None
+
+            out.append(f"| {label} | {_ms(med('book', 'client_cpu_ms_per_booking'), 2)} | "
+                       f"{_pct(med('book', 'client_core_share'), 0)} | {_pct(med('book', 'machine_busy'), 0)} | "
+                       f"{_ms(med('seed', 'client_cpu_ms_per_booking'), 2)} | {_pct(med('seed', 'client_core_share'), 0)} | "
+                       f"{_pct(med('seed', 'machine_busy'), 0)} | {_pct(med('pgbench-book', 'machine_busy'), 0)} / "
+                       f"{_pct(med('pgbench-seed', 'machine_busy'), 0)} |")
     st = sec.get("statements") or {}
     bk, sd = st.get("book") or {}, st.get("seed") or {}
     out += ["", "What one booking sends (captured from SQLAlchemy during the run):", "",
@@ -138,7 +156,7 @@ def _booking(sec: dict) -> list[str]:
         names = {"book-no-notify": "without the NOTIFY statement",
                  "book-no-feed": "without the change feed (counter row, change row, NOTIFY)"}
         for key, d in diag.items():
-            out.append(f"| {names.get(key, key)} | {_n(d.get('tps'))} |")
+            out.append(f"| {names.get(key, key)} | {_n(d.get('tps')) if 'tps' in d else d.get('skipped', '–')} |")
     duck = sec.get("duckdb") or {}
     if duck:
         out += ["", f"DuckDB (a temporary file, one process, 16 threads; {duck.get('seconds_per_run')} s runs; the seed's "
@@ -335,6 +353,9 @@ def render(results: dict) -> str:
     out += ["## Targets", "", "| claim | target | measured | |", "|---|---|---|---|", *_targets(b), ""]
     if results.get("errors"):
         out += ["**Errors:** " + "; ".join(f"{k}: {v}" for k, v in results["errors"].items()), ""]
+    for name, section in b.items():
+        if section.get("incomplete"):
+            out += [f"**{name}: incomplete** ({section['incomplete']}); what it measured before that is below.", ""]
     if "booking" in b:
         out += _booking(b["booking"])
     if "query" in b:

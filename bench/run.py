@@ -51,6 +51,7 @@ class Context:
     tmp: Path
     quick: bool
     out: Path
+    partial: dict = field(default_factory=dict)  # a benchmark's results so far (kept if it is stopped)
     started: float = field(default_factory=time.monotonic)
 
     def log(self, text: str) -> None:
@@ -109,10 +110,14 @@ def main(argv: list[str] | None = None) -> int:
             ctx.log(f"== {title}")
             started = time.monotonic()
             load_before = procs.load_average()
+            ctx.partial = {}
             try:
                 module = __import__(module_name, fromlist=["run"])
                 section = module.run(ctx)
-            except (KeyboardInterrupt, OutOfTime):
+            except (KeyboardInterrupt, OutOfTime) as exc:
+                if ctx.partial:
+                    results["benchmarks"][name] = {**ctx.partial, "incomplete": f"stopped: {exc}",
+                                                   "load_before": load_before, "load_after": procs.load_average()}
                 raise
             except Exception as exc:  # one benchmark failing must not lose the others
                 traceback.print_exc()
