@@ -246,12 +246,15 @@ def _live(sec: dict) -> list[str]:
     out = []
     sc = sec.get("server_cost") or {}
     if sc:
-        n = sc.get("pages")
+        n = _get(sc, "configs", "push_gc_off", "pages")
         out += ["## 3. Server cost of open calendars", "",
                 f"One app process (`streamlit run server.py`, PostgreSQL, demo data); {n} headless Chromium pages of "
-                f"the calendar (month view); CPU time of the app process from /proc over {sc.get('window_s')} s quiet "
-                f"windows; polls counted in the browser. No page open: {_pct(_get(sc, 'no_pages', 'core_share'), 2)} "
-                f"of one core." + (f" Stopped at {n} pages: {sc.get('stopped_short')}." if sc.get("stopped_short") else ""),
+                "the calendar (month view, desktop size), opened in "
+                f"{sc.get('opening_seconds')} s; CPU time of the app process (all threads) from /proc over steady windows "
+                f"of {sc.get('push_window_s')} s with push (the safety-net poll is every 30 s) and {sc.get('window_s')} s "
+                "polling; polls counted in the browser. With no page open the app used "
+                f"{_pct(_get(sc, 'no_pages', 'core_share'), 2)} of one core."
+                + (f" Opening stopped at {n} pages: {sc.get('stopped_short')}." if sc.get("stopped_short") else ""),
                 "", "| mode | runner.postScriptGC | pages | app CPU, % of one core | per open page | polls in window | "
                 "CPU per poll | scaled to 100 pages |", "|---|---|---:|---:|---:|---:|---:|---:|"]
         for key, label in (("push_gc_off", "push"), ("poll_gc_off", "polling every 2 s"),
