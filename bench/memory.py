@@ -69,6 +69,7 @@ def run(ctx) -> dict:
                     next_booking = now + 1.0
                 samples.append((counter.sent - polls0, now, procs.memory_kb(app.pid)["VmRSS"] / 1024))
                 A.pump(pages[0], 1.0)
+            samples.append((counter.sent - polls0, time.monotonic() - started, procs.memory_kb(app.pid)["VmRSS"] / 1024))
             mem = procs.memory_kb(app.pid)
             with contextlib.suppress(Exception):
                 context.close()

@@ -37,9 +37,12 @@ def _verdict(ok):
 
 def _get(d, *path):
     for key in path:
-        if not isinstance(d, dict) or key not in d:
+        if isinstance(d, list) and isinstance(key, int) and -len(d) <= key < len(d):
+            d = d[key]
+        elif isinstance(d, dict) and key in d:
+            d = d[key]
+        else:
             return None
-        d = d[key]
     return d
 
 
@@ -71,7 +74,7 @@ def _targets(b: dict) -> list[str]:
     sc = _get(b, "live", "server_cost") or {}
     push = _get(sc, "configs", "push_gc_off") or {}
     share = push.get("core_share_at_100_pages")
-    measured_n = sc.get("pages")
+    measured_n = push.get("pages")
     label = "100 idle open calendars, push (measured" + (f" with {measured_n} pages" if measured_n != 100 else "") + ")"
     rows.append(f"| {label} | < 5% of one core | {_pct(share, 2)} | {_verdict(None if share is None else share < 0.05)} |")
     poll = _get(sc, "configs", "poll_gc_off") or {}
@@ -156,7 +159,30 @@ def _booking(sec: dict) -> list[str]:
         names = {"book-no-notify": "without the NOTIFY statement",
                  "book-no-feed": "without the change feed (counter row, change row, NOTIFY)"}
         for key, d in diag.items():
+            if key == "processes":
+                continue
             out.append(f"| {names.get(key, key)} | {_n(d.get('tps')) if 'tps' in d else d.get('skipped', '–')} |")
+    split = diag.get("processes")
+    if split:
+        out += ["", "The same 16 bookers as 4 processes x 4 threads (a diagnostic: four GILs instead of one; "
+                "medians of the runs):", "",
+                "| shape | `book` tps | seed tps | book / seed | `book` / pgbench (same statements) | "
+                "client CPU a booking, `book` / seed | machine busy, `book` / seed |",
+                "|---|---:|---:|---:|---:|---:|---:|"]
+        for shape, label in (("hot", "one hot session"), ("spread", "200 sessions")):
+            m = _get(split, shape, "median_tps") or {}
+            pgb = _get(pg, shape, "median_tps", "pgbench-book")
+            runs = _get(split, shape, "runs") or {}
+
+            def med(variant, key):
+                values = [r.get(key) for r in runs.get(variant, []) if r.get(key) is not None]
+                return sorted(values)[len(values) // 2] if values else None
+
+            out.append(f"| {label} | {_n(m.get('book'))} | {_n(m.get('seed'))} | "
+                       f"{_x(None if not m.get('seed') else m.get('book', 0) / m['seed'])} | "
+                       f"{_x(None if not pgb else (m.get('book') or 0) / pgb)} | "
+                       f"{_ms(med('book', 'client_cpu_ms_per_booking'), 2)} / {_ms(med('seed', 'client_cpu_ms_per_booking'), 2)} | "
+                       f"{_pct(med('book', 'machine_busy'), 0)} / {_pct(med('seed', 'machine_busy'), 0)} |")
     duck = sec.get("duckdb") or {}
     if duck:
         out += ["", f"DuckDB (a temporary file, one process, 16 threads; {duck.get('seconds_per_run')} s runs; the seed's "

@@ -15,6 +15,7 @@ with a capacity limit of 10^9, so nothing fills up. Sessions are on a day well a
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -208,6 +209,102 @@ def python_run(engine, variant: str, keys: tuple[int, int], seconds: float, warm
             "machine_busy": machine_busy}
 
 
+# --- the same 16 bookers as several processes (a diagnostic: no single GIL) ----------------------
+
+
+def _process_worker(conn, url: str, threads: int) -> None:
+    """In a child process: book with `threads` threads whenever the parent asks."""
+    from core.db import get_engine as engine_for
+
+    engine = engine_for(url)
+    while True:
+        try:
+            command = conn.recv()
+        except EOFError:  # the parent is gone
+            return
+        if command is None:
+            return
+        variant, keys, start_at, end_at, tag = command
+        counts, errors, lock = [0] * threads, {}, threading.Lock()
+
+        def worker(i: int) -> None:
+            rng, n = random.Random(), 0
+            while time.time() < end_at:
+                n += 1
+                sid = session_uuid(rng.randint(*keys))
+                name, email = f"Bench Booker {i}", f"p{tag}.{os.getpid()}.{i}.{n}@example.com"
+                try:
+                    if variant == "book":
+                        api.book(engine, sid, name=name, email=email)
+                    else:
+                        seed_book(engine, sid, contact_name=name, contact_email=email)
+                except Exception as exc:
+                    with lock:
+                        errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                    continue
+                if start_at <= time.time() <= end_at:
+                    counts[i] += 1
+
+        pool = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(threads)]
+        for t in pool:
+            t.start()
+        time.sleep(max(0.0, start_at - time.time()))
+        cpu0 = procs.cpu_seconds(os.getpid())
+        time.sleep(max(0.0, end_at - time.time()))
+        cpu = procs.cpu_seconds(os.getpid()) - cpu0
+        for t in pool:
+            t.join(timeout=30)
+        conn.send({"count": sum(counts), "cpu_s": cpu, "errors": errors})
+
+
+class ProcessBookers:
+    """`processes` x `threads` bookers in child processes, started once, reused per run."""
+
+    def __init__(self, url: str, processes: int, threads: int) -> None:
+        import multiprocessing
+
+        mp = multiprocessing.get_context("spawn")
+        self.children = []
+        for _ in range(processes):
+            parent, child = mp.Pipe()
+            process = mp.Process(target=_process_worker, args=(child, url, threads), daemon=True)
+            process.start()
+            self.children.append((process, parent))
+        self.shape = (processes, threads)
+
+    def run(self, variant: str, keys: tuple[int, int], seconds: float, warmup: float) -> dict:
+        start_at = time.time() + warmup + 2.0  # the first run also imports and connects
+        end_at = start_at + seconds
+        tag = uuid.uuid4().hex[:6]
+        machine = None
+        for _, conn in self.children:
+            conn.send((variant, keys, start_at, end_at, tag))
+        time.sleep(max(0.0, start_at - time.time()))
+        machine = procs.MachineMeter()
+        time.sleep(max(0.0, end_at - time.time()))
+        busy = machine.read()
+        replies = [conn.recv() for _, conn in self.children]
+        count = sum(r["count"] for r in replies)
+        errors: dict = {}
+        for r in replies:
+            for k, v in r["errors"].items():
+                errors[k] = errors.get(k, 0) + v
+        cpu = sum(r["cpu_s"] for r in replies)
+        return {"tps": count / seconds, "bookings": count, "errors": errors, "machine_busy": busy,
+                "client_cpu_ms_per_booking": 1000 * cpu / count if count else None,
+                "client_core_share": cpu / seconds}
+
+    def close(self) -> None:
+        for process, conn in self.children:
+            with contextlib.suppress(Exception):
+                conn.send(None)
+        for process, _ in self.children:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=5)
+
+
 _TPS = re.compile(r"tps = ([0-9.]+) \(without initial connection time\)")
 _FAILED = re.compile(r"number of failed transactions: (\d+)")
 _LAT = re.compile(r"latency average = ([0-9.]+) ms")
@@ -296,6 +393,24 @@ def run(ctx) -> dict:
             measured = pgbench_run(ctx.db, "booking", script, SHAPES["spread"], seconds)
             diagnostics[name] = measured
             ctx.log(f"  diagnostic spread {name:15} {measured['tps']:8.0f} tps")
+    if not quick or ctx.left() > 300:
+        processes = ProcessBookers(ctx.db.url("booking"), 4, 4)
+        try:
+            split: dict = {shape: {v: [] for v in ("book", "seed")} for shape in SHAPES}
+            for r in range(runs):
+                for shape, keys in SHAPES.items():
+                    for variant in ("book", "seed"):
+                        reset(engine)
+                        measured = processes.run(variant, keys, seconds, warmup)
+                        split[shape][variant].append(measured)
+                        ctx.log(f"  run {r + 1}/{runs} {shape:6} {variant:4} in 4 processes x 4 threads "
+                                f"{measured['tps']:8.0f} tps")
+        finally:
+            processes.close()
+        diagnostics["processes"] = {
+            "shape": "4 processes x 4 threads",
+            **{shape: {"median_tps": {v: median([m["tps"] for m in split[shape][v]]) for v in split[shape]},
+                       "runs": split[shape]} for shape in SHAPES}}
     reset(engine)
     pg: dict = {}
     for shape in SHAPES:
