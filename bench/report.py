@@ -54,6 +54,14 @@ def _growth(mem: dict):
     return None if end is None or warm is None else end - warm
 
 
+def _nominal(sc: dict, c: dict, pages: int = 100):
+    """Share of a core for `pages` pages polling at the nominal interval, from the measured CPU per poll."""
+    per_poll, base = c.get("cpu_ms_per_poll"), _get(sc, "no_pages", "core_share")
+    if per_poll is None or base is None:
+        return None
+    return base + pages / (sc.get("poll_interval_s") or 2.0) * per_poll / 1000
+
+
 def _targets(b: dict) -> list[str]:
     rows = []
     pg = _get(b, "booking", "postgresql") or {}
@@ -78,8 +86,11 @@ def _targets(b: dict) -> list[str]:
     label = "100 idle open calendars, push (measured" + (f" with {measured_n} pages" if measured_n != 100 else "") + ")"
     rows.append(f"| {label} | < 5% of one core | {_pct(share, 2)} | {_verdict(None if share is None else share < 0.05)} |")
     poll = _get(sc, "configs", "poll_gc_off") or {}
+    nominal = _nominal(sc, poll)
     rows.append(f"| The same calendars polling every 2 s (fallback) | (figure only) | "
-                f"{_pct(poll.get('core_share_at_100_pages'), 1)} | |")
+                f"{_pct(poll.get('core_share_at_100_pages'), 1)} measured"
+                + (f"; {_pct(nominal, 0)} at the nominal {100 / (sc.get('poll_interval_s') or 2):.0f} polls/s" if nominal else "")
+                + " | |")
     mem = b.get("memory") or {}
     growth = _growth(mem)
     ok = None if growth is None or not mem.get("hour_equivalents") else (growth <= GROWTH_ALLOWED_MB
@@ -296,8 +307,25 @@ def _live(sec: dict) -> list[str]:
         if levels:
             out += ["", "Push, postScriptGC off, as pages were opened: " + "; ".join(
                 f"{k} pages {_pct(v.get('core_share'), 2)}" for k, v in levels.items()) + "."]
-        out += ["", sc.get("baseline_note", "") + f"; pages opened in {sc.get('opening_seconds')} s; "
-                f"{sc.get('reconnected')} page connections came back after the restart with postScriptGC on.", ""]
+        notes = [sc.get("baseline_note", "") + f". {sc.get('reconnected')} page connections came back after the "
+                 "restart with postScriptGC on."]
+        window = sc.get("window_s") or 1
+        for key in ("poll_gc_off", "poll_gc_on"):
+            c = _get(sc, "configs", key) or {}
+            if c.get("pages") and c.get("polls") is not None:
+                nominal_rate = c["pages"] / (sc.get("poll_interval_s") or 2.0)
+                notes.append(f"Polling, postScriptGC {'on' if c.get('post_script_gc') else 'off'}: {c['pages']} pages "
+                             f"sent {c['polls'] / window:.0f} polls/s (nominal {nominal_rate:.0f}); at the nominal rate, "
+                             f"100 pages would cost {_pct(_nominal(sc, c), 0)} of a core.")
+        push_off, push_on = _get(sc, "configs", "push_gc_off") or {}, _get(sc, "configs", "push_gc_on") or {}
+        poll_on = _get(sc, "configs", "poll_gc_on") or {}
+        if push_on and not push_on.get("polls") and push_off.get("polls") and poll_on.get("cpu_ms_per_poll"):
+            rate = push_off["polls"] / (sc.get("push_window_s") or 30) / (push_off.get("pages") or 1) * 100
+            derived = (_get(sc, "no_pages", "core_share") or 0) + rate * poll_on["cpu_ms_per_poll"] / 1000
+            notes.append(f"Push with postScriptGC on: no safety-net poll fell in its window. Derived, not measured: "
+                         f"100 pushed pages poll {rate:.1f} times a second (as measured with GC off), at "
+                         f"{_ms(poll_on['cpu_ms_per_poll'])} a poll with GC on: about {_pct(derived, 0)} of a core.")
+        out += ["", *[n + "\n" for n in notes]]
     p = sec.get("propagation") or {}
     if p:
         out += ["## 4. Propagation: a committed booking to another browser", "",
