@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from core.db import forget_engine, get_engine, migrate
+from tests.e2e.conftest import _stop
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 90
@@ -157,20 +157,7 @@ def start_server(folder: Path, database_url: str, *, env: dict | None = None, ar
 
 def stop_server(server: AppServer) -> None:
     """SIGTERM to the whole process group, SIGKILL if it lingers; leaves nothing behind."""
-    process = server.process
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    _stop(server.process)
 
 
 def listener_backend(engine: sa.Engine, server: AppServer) -> int | None:
