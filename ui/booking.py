@@ -327,7 +327,8 @@ def fresh_form(session_id: object) -> None:
 
     The idempotency key stays: it belongs to the form instance until a booking succeeds.
     """
-    for key in (K.form_result(session_id), K.form_errors(session_id), K.form_full(session_id)):
+    for key in (K.form_result(session_id), K.form_errors(session_id), K.form_full(session_id),
+                K.booking_feedback(session_id)):
         st.session_state.pop(key, None)
 
 
@@ -523,7 +524,9 @@ def _move(session_id: str, booking_id: str, reference: str) -> None:
 def bookings_list(session: Session, version: int) -> None:
     """The bookings on a session (reference, name, seats), each with cancel and move."""
     sid = str(session.id)
-    feedback = st.session_state.pop(K.booking_feedback(sid), None)
+    # Kept until the next cancel or move, or until the session is opened again: the list
+    # redraws itself every few seconds and the message must not vanish with the next redraw.
+    feedback = st.session_state.get(K.booking_feedback(sid))
     if feedback:
         (st.success if feedback[0] == "success" else st.error)(feedback[1])
     rows = data.bookings(sid, version)
@@ -531,6 +534,9 @@ def bookings_list(session: Session, version: int) -> None:
     if not live:
         st.caption("No bookings on this session yet.")
         return
+    seats = sum(b.seats for b in live)
+    st.caption(f"{len(live)} booking{'s' if len(live) != 1 else ''} · {seats} place{'s' if seats != 1 else ''}"
+               f" of {session.max_capacity}")
     for b in live:
         people = ", ".join(a.name for a in b.attendees) or "names not given yet"
         status = "" if b.status == "confirmed" else f" · **{b.status.upper()}**"

@@ -132,11 +132,13 @@ def _waiting_list(s: Session, version: int) -> None:
                           help=f"Take {e.name} off the waiting list (you will be asked to confirm)")
 
 
-def _live_counts(session_id: str) -> None:
-    """Remaining places, holds and the waiting list, moving by themselves while the dialog is open."""
+def _live(session_id: str, draw) -> None:
+    """`draw(session, held, version)` in a fragment that runs again every poll: the part of the
+    dialog it draws moves by itself while the dialog is open (a colleague's booking, a hold,
+    a cancellation), and every run draws all of it again."""
 
     @st.fragment(run_every=data.poll_seconds())
-    def counts() -> None:
+    def part() -> None:
         status = live.poll()
         if status.version is None:
             live.show_status(status)
@@ -146,12 +148,22 @@ def _live_counts(session_id: str) -> None:
         except Exception as exc:
             st.error(str(exc))
             return
-        _counts(s)
-        _holds(session_id, held)
-        _waiting_list(s, status.version)
-        live.show_status(status)
+        draw(s, held, status)
 
-    counts()
+    part()
+
+
+def _counts_part(s: Session, held, status) -> None:
+    """Remaining places, holds and the waiting list."""
+    _counts(s)
+    _holds(str(s.id), held)
+    _waiting_list(s, status.version)
+    live.show_status(status)
+
+
+def _bookings_part(s: Session, held, status) -> None:
+    """Who is booked, with cancel and move."""
+    bookings_list(s, status.version)
 
 
 @st.dialog("Session", width="large")
@@ -166,13 +178,12 @@ def session_dialog(session_id: str) -> None:
         st.error(str(exc))
         return
     _facts(s)
-    _live_counts(session_id)
-    book_tab, list_tab = st.tabs(["Book places", f"Bookings ({s.current_bookings} places)"])
+    _live(session_id, _counts_part)
+    book_tab, list_tab = st.tabs(["Book places", "Bookings"])
     with book_tab:
         booking_form(s, status.version)
     with list_tab:
-        # Asked again: a booking made by the form just above is already in this list.
-        bookings_list(s, live.poll().version or status.version)
+        _live(session_id, _bookings_part)
 
 
 def open_session(session_id: str) -> None:

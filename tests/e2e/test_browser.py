@@ -144,6 +144,29 @@ def test_a_double_click_on_confirm_books_once(app_server, new_page):
     expect(pw.dialog(page)).not_to_contain_text("is required")
 
 
+def test_an_open_session_shows_a_colleagues_booking_in_its_list_by_itself(app_server, new_page):
+    app = app_server
+    target = _future(app, "PFA", after_days=20)[0]
+    address = pw.url(app.url, "/Calendar", course="PFA", location=target.location[-1],
+                     **{"from": target.session_date, "to": target.session_date})
+    watcher, booker = new_page(), new_page()
+    for page in (watcher, booker):
+        pw.open_calendar(page, address)
+        pw.event(page, pw.expected_title(target)).click()
+    pw.dialog(watcher).get_by_role("tab", name="Bookings").click()
+    colleague = pw.dialog(watcher).get_by_text(re.compile(r"· Colin Colleague · 1 place$"))
+    expect(colleague).to_have_count(0)
+
+    pw.fill_booking(booker, name="Colin Colleague", email="colin@example.co.uk", seats=1)
+    pw.confirm(booker)
+    expect(pw.dialog(booker)).to_contain_text("Reference: BK-")
+
+    # Nobody touches the watcher's page: the booking appears in the open list.
+    expect(colleague).to_have_count(1, timeout=LIVE_WITHIN_MS)
+    booked = target.current_bookings + 1
+    expect(pw.dialog(watcher)).to_contain_text(f"{booked} place{'s' if booked != 1 else ''} of {target.max_capacity}")
+
+
 def test_each_sidebar_filter_narrows_the_calendar_and_is_written_to_the_url(app_server, new_page, screenshots):
     app = app_server
     page = new_page()
