@@ -326,8 +326,9 @@ def pgbench_run(db, schema: str, script: Path, keys: tuple[int, int], seconds: f
             "latency_ms_avg": float(latency.group(1)) if latency else None, "machine_busy": machine_busy}
 
 
-def _variant_script(book_sql: Path, tmp: Path, name: str) -> Path | None:
-    """book.sql with parts taken out, to see what each costs (diagnostics, not targets)."""
+def _variant_script(book_sql: Path, tmp: Path, name: str) -> Path | str:
+    """book.sql with parts taken out, to see what each costs (diagnostics, not targets);
+    a string says why there is no such script."""
     lines = book_sql.read_text().splitlines()
     if name == "book-no-notify":
         kept = [line for line in lines if "pg_notify" not in line]
@@ -337,8 +338,10 @@ def _variant_script(book_sql: Path, tmp: Path, name: str) -> Path | None:
     else:
         raise ValueError(name)
     removed = [line for line in lines if line not in kept]
+    if not removed:
+        return "nothing to leave out: `book` sends no such statement"
     if any("course_sessions" in line or "INSERT INTO bookings" in line for line in removed):
-        return None  # the part to leave out shares a statement with the booking itself
+        return "not separable: written in the same statement as the booking"
     path = tmp / f"{name}.sql"
     path.write_text("\n".join(kept) + "\n")
     return path
@@ -386,8 +389,8 @@ def run(ctx) -> dict:
     if not quick:
         for name in ("book-no-notify", "book-no-feed"):
             script = _variant_script(book_sql, ctx.tmp, name)
-            if script is None:
-                diagnostics[name] = {"skipped": "not separable: written in the same statement as the booking"}
+            if isinstance(script, str):
+                diagnostics[name] = {"skipped": script}
                 continue
             reset(engine)
             measured = pgbench_run(ctx.db, "booking", script, SHAPES["spread"], seconds)

@@ -20,7 +20,7 @@ from core.availability import load_session
 from core.access import Actor, require
 from core.changes import record, shard_of
 from core.config import get_settings, now_local, utc_now
-from core.db import Retry, reading, write
+from core.db import Retry, reading, statement_alone, write
 from core.errors import (
     BookingNotActive,
     Busy,
@@ -115,22 +115,26 @@ def release_seats(conn: Connection, session_id: uuid.UUID, seats: int, *, actor:
 
 def _insert_booking(conn: Connection, session_id: uuid.UUID, *, name: str, email: str, phone: str | None,
                     company: str | None, seats: int, people: list[Attendee], key: str | None,
-                    actor: str | None) -> uuid.UUID:
-    booking_id = uuid.uuid4()
+                    actor: str | None) -> Booking:
+    """Write a confirmed booking and its attendees; return it as written (no second read)."""
+    made = Booking(id=uuid.uuid4(), reference=new_reference(), session_id=session_id, seats=seats,
+                   status="confirmed", contact_name=name, contact_email=email, contact_phone=phone,
+                   company=company, created_at=utc_now(), created_by=actor, idempotency_key=key,
+                   attendees=tuple(people))
     conn.execute(
         bk.insert().values(
-            id=booking_id, session_id=session_id, reference=new_reference(), contact_name=name,
+            id=made.id, session_id=session_id, reference=made.reference, contact_name=name,
             contact_email=email, contact_phone=phone, company=company, seats=seats,
-            status="confirmed", created_at=utc_now(), created_by=actor, idempotency_key=key,
+            status="confirmed", created_at=made.created_at, created_by=actor, idempotency_key=key,
         )
     )
     if people:
         conn.execute(ba.insert(), [
-            dict(booking_id=booking_id, seat_no=n, session_id=session_id, name=p.name, email=p.email,
+            dict(booking_id=made.id, seat_no=n, session_id=session_id, name=p.name, email=p.email,
                  active_email=p.email)
             for n, p in enumerate(people, start=1)
         ])
-    return booking_id
+    return made
 
 
 def promote_waiting(conn: Connection, session_id: uuid.UUID, *, actor: str | None = None) -> list[str]:
@@ -152,26 +156,26 @@ def promote_waiting(conn: Connection, session_id: uuid.UUID, *, actor: str | Non
             continue
         if not _guarded_take(conn, session_id, entry.seats, "current_bookings"):
             continue
-        booking_id = _insert_booking(conn, session_id, name=entry.name, email=entry.email, phone=entry.phone,
-                                     company=entry.company, seats=entry.seats, people=people, key=None,
-                                     actor=actor or "waiting list")
+        made = _insert_booking(conn, session_id, name=entry.name, email=entry.email, phone=entry.phone,
+                               company=entry.company, seats=entry.seats, people=people, key=None,
+                               actor=actor or "waiting list")
         conn.execute(sa.update(wl).where(wl.c.id == entry.id)
-                     .values(status="promoted", ended_at=utc_now(), booking_id=booking_id))
-        promoted.append(conn.execute(sa.select(bk.c.reference).where(bk.c.id == booking_id)).scalar_one())
+                     .values(status="promoted", ended_at=utc_now(), booking_id=made.id))
+        promoted.append(made.reference)
     return promoted
 
 
-def _check_not_booked_yet(conn: Connection, session: Session, people: list[Attendee], booking_id=None) -> None:
+def _check_not_booked_yet(conn: Connection, session_id: uuid.UUID, people: list[Attendee], booking_id=None) -> None:
     """Refuse attendees already booked on the session (the unique index is the backstop)."""
     emails = [p.email for p in people if p.email]
     if not emails:
         return
-    stmt = sa.select(ba.c.active_email).where(ba.c.session_id == session.id, ba.c.active_email.in_(emails))
+    stmt = sa.select(ba.c.active_email).where(ba.c.session_id == session_id, ba.c.active_email.in_(emails))
     if booking_id is not None:
         stmt = stmt.where(ba.c.booking_id != booking_id)
     taken = conn.execute(stmt.limit(1)).scalar()
     if taken:
-        raise DuplicateAttendee(taken, session.label)
+        raise DuplicateAttendee(taken, load_session(conn, session_id).label)
 
 
 def _load_booking(conn: Connection, where) -> Booking | None:
@@ -185,9 +189,11 @@ def _load_booking(conn: Connection, where) -> Booking | None:
     return Booking(**fields, attendees=tuple(Attendee(p.name, p.email) for p in people))
 
 
-# PostgreSQL: the whole booking in one statement, so the session row is locked for one
-# round trip and the commit, not for a conversation. Same rules as the general path:
-# capacity and "not started" in the guarded UPDATE, duplicates by the unique index.
+# PostgreSQL: the whole booking in one statement sent in autocommit, so it is its own
+# transaction: one round trip, and the session row is locked only while it runs and
+# commits. Same rules as the general path: capacity and "not started" in the guarded
+# UPDATE, a request already booked under its idempotency key is not booked again (and a
+# twin racing it is stopped by the unique index), duplicate attendees by the unique index.
 _BOOK_IN_ONE_STATEMENT = """
 WITH taken AS (
     UPDATE course_sessions
@@ -195,6 +201,7 @@ WITH taken AS (
      WHERE id = %(sid)s AND status = 'scheduled'
        AND current_bookings + held_places + %(seats)s <= max_capacity
        AND (session_date > %(today)s OR (session_date = %(today)s AND start_time > %(time)s))
+       AND NOT EXISTS (SELECT 1 FROM bookings WHERE idempotency_key = %(key)s)
     RETURNING id
 ), booked AS (
     INSERT INTO bookings (id, session_id, reference, contact_name, contact_email, contact_phone, company,
@@ -221,11 +228,12 @@ SELECT count(*) FROM booked
 """
 
 
-def _book_in_one_statement(conn: Connection, sid: uuid.UUID, *, seats: int, name: str, email: str,
+def _book_in_one_statement(engine: Engine, sid: uuid.UUID, *, seats: int, name: str, email: str,
                            phone: str | None, company: str | None, people: list[Attendee], key: str | None,
                            actor: str | None) -> Booking | None:
-    """Book on PostgreSQL in one round trip; None when the places were not taken (then the
-    general path finds out why, reaping expired holds first)."""
+    """Book on PostgreSQL in one round trip; None when that did not book (full, not
+    bookable, booked before under the key, a clash, a conflict): the general path then
+    finds out why, reaping expired holds first, and answers as it always does."""
     now, local = utc_now(), now_local()
     booking_id, reference = uuid.uuid4(), new_reference()
     params = dict(
@@ -235,9 +243,8 @@ def _book_in_one_statement(conn: Connection, sid: uuid.UUID, *, seats: int, name
         emails=[p.email for p in people], shard=shard_of(sid),
         details=json.dumps({"seats": seats, "contact": name}, ensure_ascii=False),
     )
-    if conn.exec_driver_sql(_BOOK_IN_ONE_STATEMENT, params).scalar_one() != 1:
+    if statement_alone(engine, _BOOK_IN_ONE_STATEMENT, params) != 1:
         return None
-    conn.info["changed"] = True
     return Booking(id=booking_id, reference=reference, session_id=sid, seats=seats, status="confirmed",
                    contact_name=name, contact_email=email, contact_phone=phone, company=company,
                    created_at=now, created_by=actor, idempotency_key=key, attendees=tuple(people))
@@ -281,13 +288,14 @@ def book(
     def earlier(conn: Connection) -> Booking | None:
         return _load_booking(conn, bk.c.idempotency_key == key) if key else None
 
+    if engine.dialect.name == "postgresql" and (made := _book_in_one_statement(
+            engine, sid, seats=seats, name=name, email=mail, phone=phone, company=firm, people=people,
+            key=key, actor=who)):
+        return made
+
     def work(conn: Connection) -> Booking:
         if first := earlier(conn):
             return first
-        if conn.dialect.name == "postgresql" and (made := _book_in_one_statement(
-                conn, sid, seats=seats, name=name, email=mail, phone=phone, company=firm, people=people,
-                key=key, actor=who)):
-            return made
         try:
             take_seats(conn, sid, seats, actor=who)
         except (SessionFull, SessionNotBookable):
@@ -297,12 +305,12 @@ def book(
         # Taking the seats may have waited for the same request's commit: look again.
         if first := earlier(conn):
             raise _Replayed(first)
-        _check_not_booked_yet(conn, load_session(conn, sid), people)
-        booking_id = _insert_booking(conn, sid, name=name, email=mail, phone=phone, company=firm, seats=seats,
-                                     people=people, key=key, actor=who)
-        record(conn, "booking.created", actor=who, session_id=sid, booking_id=booking_id,
+        _check_not_booked_yet(conn, sid, people)
+        made = _insert_booking(conn, sid, name=name, email=mail, phone=phone, company=firm, seats=seats,
+                               people=people, key=key, actor=who)
+        record(conn, "booking.created", actor=who, session_id=sid, booking_id=made.id,
                details={"seats": seats, "contact": name})
-        return _load_booking(conn, bk.c.id == booking_id)
+        return made
 
     try:
         return write(engine, _retry_on_unique_clash(work))
@@ -310,7 +318,7 @@ def book(
         return replay.booking
     except _SamePersonTwice:  # rolled back; find who, for the message
         with reading(engine) as conn:
-            _check_not_booked_yet(conn, load_session(conn, sid), people)
+            _check_not_booked_yet(conn, sid, people)
         raise Busy() from None  # booked and cancelled again meanwhile: let them retry
 
 
@@ -410,7 +418,7 @@ def move(engine: Engine, booking_id: object, to_session_id: object, *, actor: Ac
             steps.append((source, lambda: promoted.extend(release_seats(conn, source, booking.seats, actor=who))))
         for _, step in sorted(steps, key=lambda s: s[0]):
             step()
-        _check_not_booked_yet(conn, load_session(conn, target), list(booking.attendees), booking.id)
+        _check_not_booked_yet(conn, target, list(booking.attendees), booking.id)
         conn.execute(sa.update(ba).where(ba.c.booking_id == booking.id).values(session_id=target, active_email=ba.c.email))
         record(conn, "booking.moved", actor=who, session_id=source, other_session_id=target,
                booking_id=booking.id,

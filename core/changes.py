@@ -9,9 +9,10 @@ instead of ~3,000 for bookings spread over 200 sessions). Each write bumps the c
 its session's shard instead, so writers on different sessions do not wait for each other,
 while the sum over the shards still counts every committed write exactly.
 
-On PostgreSQL, other app processes hear of a commit by a NOTIFY sent right after it
-(`announce`), outside the write's transaction: a NOTIFY inside it takes a database-wide
-lock held through commit (measured: ~570 tps for the same spread bookings).
+On PostgreSQL, other app processes hear of commits by a NOTIFY sent after them
+(`announce`, called by the announcer thread of `core.db`, once for a burst of commits),
+outside every write's transaction: a NOTIFY inside it takes a database-wide lock held
+through commit (measured: ~570 tps for the same spread bookings).
 """
 
 from __future__ import annotations

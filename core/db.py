@@ -6,6 +6,7 @@ instances. The differences between them are kept in this module.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import random
@@ -72,10 +73,40 @@ def _create_engine(url: sa.URL) -> Engine:
         engine = sa.create_engine(url, pool_size=8, max_overflow=32, pool_timeout=60)
         _writer_locks[engine] = threading.Lock()
         return engine
-    return sa.create_engine(
-        url, pool_size=10, max_overflow=30, pool_pre_ping=True, pool_timeout=30,
-        connect_args={"connect_timeout": 5},
+    engine = sa.create_engine(
+        url, pool_size=10, max_overflow=30, pool_timeout=30, connect_args={"connect_timeout": 5},
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only when it has lain idle for a while.
+
+    SQLAlchemy's pool_pre_ping would cost every checkout a round trip (half of a
+    booking's, measured). A connection in steady use has just proved itself; one that
+    lay idle may have been closed by a database restart meanwhile, and is pinged and, if
+    dead, replaced before anyone uses it. (SQLAlchemy's "pessimistic disconnect handling"
+    with a checkout event.)
+    """
+
+    @sa.event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, proxy) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dbapi_connection.execute("SELECT 1")
+            dbapi_connection.rollback()  # leave no transaction open behind the ping
+        except Exception as exc:  # noqa: BLE001  (the pool retries with a new connection)
+            raise sa.exc.DisconnectionError(str(exc)) from exc
 
 
 def forget_engine(engine: Engine) -> None:
@@ -83,6 +114,7 @@ def forget_engine(engine: Engine) -> None:
     from core.holds import stop_expiry_sweeper
 
     stop_expiry_sweeper(engine)
+    _stop_announcer(engine)
     with _engines_lock:
         for url, known in list(_engines.items()):
             if known is engine:
@@ -169,21 +201,141 @@ def write(engine: Engine, work: Callable[[Connection], T]) -> T:
     raise Busy()
 
 
-def _after_commit(engine: Engine) -> None:
-    """Tell this process's listeners, and on PostgreSQL the others, the new version.
+def statement_alone(engine: Engine, sql: str, params: dict) -> object | None:
+    """Send one statement in autocommit (its own transaction: one round trip, no BEGIN or
+    COMMIT) and return the first column of its one row, announcing the commit when that
+    is truthy (the statement wrote). None when it failed on a conflict or a constraint:
+    the caller's general path decides what that means. An unreachable database raises
+    DatabaseUnavailable."""
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            value = conn.exec_driver_sql(sql, params).scalar_one()
+    except sa.exc.DBAPIError as exc:
+        if _is_unreachable(exc):
+            raise _unavailable(engine, exc) from exc
+        if isinstance(exc, sa.exc.IntegrityError) or _is_conflict(exc):
+            return None
+        raise
+    if value:
+        _after_commit(engine)
+    return value
 
-    Outside the write's transaction: the write is already safe, so a failure here is
+
+def _after_commit(engine: Engine) -> None:
+    """A write committed: its announcement goes out from the engine's announcer thread."""
+    with _announcers_lock:
+        found = _announcers.get(id(engine))
+        if found is None or found.engine is not engine:
+            found = _announcers[id(engine)] = _Announcer(engine)
+        found.poke()
+
+
+def _announce_now(engine: Engine) -> None:
+    """Tell this process's listeners, and on PostgreSQL the others, the current version.
+
+    Outside any write's transaction: the writes are already safe, so a failure here is
     only logged; other processes also re-read the version now and then.
     """
     from core.changes import announce
 
     try:
         version = announce(engine)
-    except Exception:  # noqa: BLE001  (the booking stands; listeners catch up)
+    except Exception:  # noqa: BLE001  (the bookings stand; listeners catch up)
         log.warning("could not announce a committed change", exc_info=True)
         return
     for hook in list(_after_commit_hooks):
-        hook(engine, version)
+        try:
+            hook(engine, version)
+        except Exception:  # noqa: BLE001
+            log.warning("a commit listener failed", exc_info=True)
+
+
+class _Announcer:
+    """Announces an engine's commits from one background thread, a burst as one.
+
+    A NOTIFY per booking costs every writer a second connection and round trip, and the
+    NOTIFYs queue on the server's notification lock. Here a commit only wakes the thread;
+    it reads the version and sends one NOTIFY for every commit since its last one, then
+    rests GAP seconds, so a process sends at most 1/GAP announcements a second, and a
+    lone commit is announced at once. The thread ends after IDLE quiet seconds (the next
+    commit starts another), so an engine nobody writes to keeps no thread.
+    """
+
+    GAP = 0.02
+    IDLE = 10.0
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._done = threading.Condition()
+        self._asked = 0       # commits poked so far
+        self._told = 0        # commits covered by an announcement
+        self._thread = threading.Thread(target=self._run, name="change-announcer", daemon=True)
+        self._thread.start()
+
+    def poke(self) -> None:
+        with self._done:
+            self._asked += 1
+        self._wake.set()
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every commit poked so far is announced; False on timeout."""
+        with self._done:
+            target = self._asked
+            return self._done.wait_for(lambda: self._told >= target or self._stopped.is_set(), timeout)
+
+    def stop(self) -> None:
+        self.flush(2.0)
+        self._stopped.set()
+        self._wake.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            if not self._wake.wait(self.IDLE):
+                with _announcers_lock:
+                    if self._wake.is_set():
+                        continue
+                    if _announcers.get(id(self.engine)) is self:
+                        del _announcers[id(self.engine)]
+                    self._stopped.set()
+                with self._done:
+                    self._done.notify_all()
+                return
+            if self._stopped.is_set():
+                return
+            self._wake.clear()
+            with self._done:
+                covering = self._asked
+            _announce_now(self.engine)
+            with self._done:
+                self._told = covering
+                self._done.notify_all()
+            if self._stopped.wait(self.GAP):
+                return
+
+
+_announcers: dict[int, _Announcer] = {}
+_announcers_lock = threading.Lock()
+
+
+def flush_announcements(engine: Engine | None = None, timeout: float = 5.0) -> None:
+    """Wait until the commits made so far are announced (one engine, or all)."""
+    with _announcers_lock:
+        chosen = [a for a in _announcers.values() if engine is None or a.engine is engine]
+    for announcer in chosen:
+        announcer.flush(timeout)
+
+
+def _stop_announcer(engine: Engine) -> None:
+    with _announcers_lock:
+        found = _announcers.pop(id(engine), None)
+    if found is not None and found.engine is engine:
+        found.stop()
+
+
+atexit.register(flush_announcements, None, 2.0)
 
 
 def on_commit(hook: Callable[[Engine, int], None]) -> None:

@@ -23,9 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from core import validation
-from core.availability import load_session
 from core.booking import (
-    _check_not_booked_yet, _insert_booking, _load_booking, promote_waiting, reap_expired_holds, release_seats,
+    _check_not_booked_yet, _insert_booking, promote_waiting, reap_expired_holds, release_seats,
     take_seats,
 )
 from core.access import Actor, require
@@ -34,7 +33,6 @@ from core.config import get_settings, utc_now
 from core.db import reading, write
 from core.errors import BookingError, HoldNotActive, InvalidInput
 from core.models import Booking, Hold
-from core.schema import bookings as bk
 from core.schema import course_sessions as cs
 from core.schema import holds as hd
 
@@ -119,19 +117,19 @@ def book_from_hold(engine: Engine, hold_id: object, *, contact_name: str, contac
         row = _end_hold(conn, hid, "converted")
         wanted = row.seats if seats is None else validation.whole_number(seats, "seats", "Places", 1, row.seats)
         people = validation.attendees(attendees, wanted, name, mail)
-        _check_not_booked_yet(conn, load_session(conn, row.session_id), people)
+        _check_not_booked_yet(conn, row.session_id, people)
         conn.execute(sa.update(cs).where(cs.c.id == row.session_id).values(
             current_bookings=cs.c.current_bookings + wanted, held_places=cs.c.held_places - wanted,
             updated_at=utc_now()))
         promoted = []
         if wanted < row.seats:
             promoted = release_seats(conn, row.session_id, row.seats - wanted, actor=who, column="held_places")
-        booking_id = _insert_booking(conn, row.session_id, name=name, email=mail, phone=phone, company=firm,
-                                     seats=wanted, people=people, key=None, actor=who)
-        conn.execute(sa.update(hd).where(hd.c.id == hid).values(booking_id=booking_id))
-        record(conn, "booking.created", actor=who, session_id=row.session_id, booking_id=booking_id,
+        made = _insert_booking(conn, row.session_id, name=name, email=mail, phone=phone, company=firm,
+                               seats=wanted, people=people, key=None, actor=who)
+        conn.execute(sa.update(hd).where(hd.c.id == hid).values(booking_id=made.id))
+        record(conn, "booking.created", actor=who, session_id=row.session_id, booking_id=made.id,
                details={"seats": wanted, "contact": name, "from_hold": str(hid), "promoted": promoted})
-        return _load_booking(conn, bk.c.id == booking_id)
+        return made
 
     return write(engine, work)
 

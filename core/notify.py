@@ -6,9 +6,10 @@ It is fed two ways, and either alone is enough on its own database:
 - in-process writes: `core.db.write()` calls our commit hook with the new version
   (DuckDB belongs to one process, so this is all it needs);
 - on PostgreSQL, other app processes: one LISTEN connection per process, in a daemon
-  thread, hears the NOTIFY that `core.changes.record` sends at commit. A notification only
-  wakes the hub, which then reads the version of *its* database (a one-row read): the
-  channel is shared by every schema of the database, so a payload is a hint, never trusted.
+  thread, hears the NOTIFY that every app process's announcer (`core.db`) sends after its
+  commits, one for a burst. A notification only wakes the hub, which then reads the
+  version of *its* database (a one-row read): the channel is shared by every schema of
+  the database, so a payload is a hint, never trusted.
   When that connection drops, the thread reconnects with a short backoff and reads the
   version again, so nothing committed meanwhile is missed.
 

@@ -65,3 +65,30 @@ def test_killing_the_booking_process_mid_burst_loses_no_confirmed_booking(engine
 
 
 pytestmark = pytest.mark.timeout(120)
+
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_pooled_connections_killed_while_idle_are_replaced_before_anyone_uses_them(engine, new_session, monkeypatch):
+    """A database restart closes every idle pooled connection; the next booking and the
+    next read must not fail for it: a connection idle for a while is pinged before use."""
+    from core import availability, booking, db
+    from tests.actors import STAFF
+
+    session = new_session()
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # every pooled connection counts as idle
+    with engine.connect() as a, engine.connect() as b:  # two connections, back in the pool after
+        pids = [c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() for c in (a, b)]
+    admin = sa.create_engine(engine.url)
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM unnest(%(p)s::int[]) AS pid", {"p": pids})
+    finally:
+        admin.dispose()
+
+    made = booking.book(engine, session.id, contact_name="Ann Idle", contact_email="ann@example.co.uk",
+                        actor=STAFF)
+    assert availability.get_session(engine, session.id).current_bookings == 1
+    assert made.reference.startswith("BK-")
+    assert_invariants(engine)

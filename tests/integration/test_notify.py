@@ -72,12 +72,14 @@ def test_a_hub_starts_at_the_database_version_and_follows_every_commit_of_this_p
     heard = []
     hub.subscribe(heard.append)
     session = new_session()
-    assert hub.version == latest_version(engine) > 0
+    wait_until(lambda: hub.version == latest_version(engine) > 0, "the hub to hear the new session")
     booking.book(engine, session.id, **CONTACT, actor=STAFF)
     booking.book(engine, session.id, seats=2, **CONTACT, actor=STAFF)
     now = latest_version(engine)
-    assert hub.version == now
-    assert heard == [now - 2, now - 1, now]
+    wait_until(lambda: hub.version == now, "the hub to hear both bookings")
+    # Commits close together may be announced as one: each version heard once, in order,
+    # the last one the newest.
+    assert heard and heard[-1] == now and heard == sorted(set(heard)) and heard[0] > now - 3
 
 
 def test_a_version_never_moves_backwards_and_an_old_one_wakes_nobody():
