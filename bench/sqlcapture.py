@@ -1,5 +1,5 @@
-"""What one call sends to PostgreSQL, captured from SQLAlchemy, and the same statements as
-a pgbench script.
+"""What one call sends to PostgreSQL, captured from SQLAlchemy (and from the core's
+one-statement writes, which go past it), and the same statements as a pgbench script.
 
 `capture(engine, call)` records every statement of `call()` with its parameters, which
 transaction it ran in (or autocommit), and what RETURNING statements returned.
@@ -9,7 +9,7 @@ exactly what the core sends today, whatever the core's current shape:
 - the benchmark session's id becomes the session expression of the script (variable :k);
 - every other UUID becomes a value derived from the per-transaction random :r;
 - booking references become a sequence value (nextval first, currval after);
-- e-mail addresses become unique per transaction;
+- e-mail addresses become unique per transaction (also inside a text, e.g. JSON);
 - a value a RETURNING statement returned (made distinctive by the caller) becomes the
   pgbench variable that `\\gset` stored it in;
 - everything else is rendered as a literal, dates and times via make_date/make_time so
@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ import sqlalchemy as sa
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 REFERENCE = re.compile(r"^BK-[A-Z0-9]{4,9}$")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 @dataclass
@@ -80,16 +82,23 @@ class Capture:
 
 
 def capture(engine: sa.Engine, call) -> Capture:
+    """What `call()` sends from this thread. The core's announcer thread (one NOTIFY for a
+    burst of commits, at most one per 20 ms) is not part of one call, and left out."""
     sent: list[Sent] = []
     state = {"tx": 0, "checkouts": 0}
+    me = threading.get_ident()
 
     def on_begin(conn):
-        state["tx"] += 1
+        if threading.get_ident() == me:
+            state["tx"] += 1
 
     def on_checkout(*_args):
-        state["checkouts"] += 1
+        if threading.get_ident() == me:
+            state["checkouts"] += 1
 
     def before(conn, cursor, statement, parameters, context, executemany):
+        if threading.get_ident() != me:
+            return
         # psycopg's own flag: asking SQLAlchemy for the isolation level would query the server
         autocommit = bool(getattr(conn.connection.dbapi_connection, "autocommit", False)) \
             if conn.dialect.name == "postgresql" else False
@@ -100,6 +109,8 @@ def capture(engine: sa.Engine, call) -> Capture:
         state["t0"] = time.perf_counter()
 
     def after(conn, cursor, statement, parameters, context, executemany):
+        if threading.get_ident() != me:
+            return
         if sent and "t0" in state:
             sent[-1].ms = (time.perf_counter() - state.pop("t0")) * 1000
         if conn.dialect.name == "postgresql" and re.search(r"\bRETURNING\b", statement, re.I) and cursor.description:
@@ -108,13 +119,30 @@ def capture(engine: sa.Engine, call) -> Capture:
             if len(rows) == 1:
                 sent[-1].returned = dict(zip([d.name for d in cursor.description], rows[0]))
 
+    # The core sends its one-statement writes on the pooled driver connection, past
+    # SQLAlchemy's statement events: those are recorded here, with what they returned.
+    from core import db as core_db
+
+    direct = core_db.statement_alone
+
+    def recorded(eng, sql, params):
+        if threading.get_ident() != me or eng is not engine:
+            return direct(eng, sql, params)
+        sent.append(Sent(sql, dict(params), True, state["tx"], raw=params))
+        t0 = time.perf_counter()
+        value = direct(eng, sql, params)
+        sent[-1].ms = (time.perf_counter() - t0) * 1000
+        return value
+
     sa.event.listen(engine, "begin", on_begin)
     sa.event.listen(engine, "checkout", on_checkout)
     sa.event.listen(engine, "before_cursor_execute", before)
     sa.event.listen(engine, "after_cursor_execute", after)
+    core_db.statement_alone = recorded
     try:
         call()
     finally:
+        core_db.statement_alone = direct
         sa.event.remove(engine, "begin", on_begin)
         sa.event.remove(engine, "checkout", on_checkout)
         sa.event.remove(engine, "before_cursor_execute", before)
@@ -189,6 +217,11 @@ def pgbench_script(captures: dict[int, Capture], *, session_ids: dict[int, uuid.
             return f"('BK-' || lpad({'nextval' if first else 'currval'}('bench_ref')::text, 9, '0'))"
         if isinstance(value, str) and "@" in value and " " not in value:
             return "('b' || :r || '@example.com')"
+        if isinstance(value, str) and EMAIL.search(value):  # e.g. attendees as JSON text
+            text = _literal(value)
+            for address in sorted(set(EMAIL.findall(value))):
+                text = f"replace({text}, {_string(address)}, ('b' || :r || '@example.com'))"
+            return text
         if isinstance(value, (list, tuple)):
             return "ARRAY[" + ", ".join(one(v) for v in value) + "]"
         return _literal(value)

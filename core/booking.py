@@ -20,7 +20,8 @@ from core.availability import load_session
 from core.access import Actor, require
 from core.changes import record, shard_of
 from core.config import get_settings, now_local, utc_now
-from core.db import Retry, reading, statement_alone, write
+from core import db
+from core.db import Retry, reading, write
 from core.errors import (
     BookingNotActive,
     Busy,
@@ -42,7 +43,13 @@ _REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def new_reference() -> str:
-    return "BK-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(6))
+    """'BK-' and six characters of the alphabet, uniformly drawn (one random number)."""
+    n = secrets.randbelow(len(_REF_ALPHABET) ** 6)
+    chars = []
+    for _ in range(6):
+        n, digit = divmod(n, len(_REF_ALPHABET))
+        chars.append(_REF_ALPHABET[digit])
+    return "BK-" + "".join(chars)
 
 
 def _bookable_now():
@@ -213,7 +220,7 @@ WITH taken AS (
 ), people AS (
     INSERT INTO booking_attendees (booking_id, seat_no, session_id, name, email, active_email)
     SELECT booked.id, p.seat_no, %(sid)s, p.name, p.email, p.email
-      FROM booked, unnest(%(seat_nos)s::int[], %(names)s::text[], %(emails)s::text[]) AS p(seat_no, name, email)
+      FROM booked, json_to_recordset(%(people)s::json) AS p(seat_no int, name text, email text)
 ), bump AS (
     UPDATE change_counter SET version = version + 1
      WHERE id = %(shard)s AND EXISTS (SELECT 1 FROM booked)
@@ -239,11 +246,13 @@ def _book_in_one_statement(engine: Engine, sid: uuid.UUID, *, seats: int, name: 
     params = dict(
         seats=seats, now=now, sid=sid, today=local.date(), time=local.time().replace(microsecond=0),
         bid=booking_id, ref=reference, name=name, email=email, phone=phone, company=company, actor=actor,
-        key=key, seat_nos=list(range(1, len(people) + 1)), names=[p.name for p in people],
-        emails=[p.email for p in people], shard=shard_of(sid),
+        key=key, shard=shard_of(sid),
+        # one text parameter, not three arrays: psycopg dumps it several times faster
+        people=json.dumps([{"seat_no": n, "name": p.name, "email": p.email} for n, p in enumerate(people, start=1)],
+                          ensure_ascii=False),
         details=json.dumps({"seats": seats, "contact": name}, ensure_ascii=False),
     )
-    if statement_alone(engine, _BOOK_IN_ONE_STATEMENT, params) != 1:
+    if db.statement_alone(engine, _BOOK_IN_ONE_STATEMENT, params) != 1:
         return None
     return Booking(id=booking_id, reference=reference, session_id=sid, seats=seats, status="confirmed",
                    contact_name=name, contact_email=email, contact_phone=phone, company=company,
