@@ -214,6 +214,8 @@ def statement_alone(engine: Engine, sql: str, params: dict) -> object | None:
 
     try:
         fairy = engine.raw_connection()
+    except psycopg.Error as exc:  # the pool hands on the driver's own error, unwrapped
+        raise _unavailable(engine, exc) from exc
     except sa.exc.DBAPIError as exc:
         if _is_unreachable(exc):
             raise _unavailable(engine, exc) from exc

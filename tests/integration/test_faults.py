@@ -92,3 +92,18 @@ def test_pooled_connections_killed_while_idle_are_replaced_before_anyone_uses_th
     assert availability.get_session(engine, session.id).current_bookings == 1
     assert made.reference.startswith("BK-")
     assert_invariants(engine)
+
+
+def test_booking_when_the_database_cannot_be_reached_says_so_in_one_line():
+    from core import booking, errors
+    from tests.actors import STAFF
+
+    engine = get_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere?connect_timeout=2")
+    try:
+        with pytest.raises(errors.DatabaseUnavailable) as refused:
+            booking.book(engine, "00000000-0000-4000-8000-000000000001", contact_name="Ann Down",
+                         contact_email="ann@example.co.uk", actor=STAFF)
+        assert str(refused.value).startswith("Cannot reach the database postgresql+psycopg://postgres@127.0.0.1:1/")
+        assert "\n" not in str(refused.value)
+    finally:
+        forget_engine(engine)
