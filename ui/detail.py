@@ -133,9 +133,10 @@ def _waiting_list(s: Session, version: int) -> None:
 
 
 def _live(session_id: str, draw) -> None:
-    """`draw(session, held, version)` in a fragment that runs again every poll: the part of the
+    """`draw(session, held, status)` in a fragment that runs again every poll: the part of the
     dialog it draws moves by itself while the dialog is open (a colleague's booking, a hold,
-    a cancellation), and every run draws all of it again."""
+    a cancellation), and every run draws all of it again. Each such part costs one version
+    read a poll; the session and its bookings come from the per-version cache."""
 
     @st.fragment(run_every=data.poll_seconds())
     def part() -> None:
