@@ -76,6 +76,7 @@ def make_database(request, tmp_path):
             admin = sa.create_engine(base)
             with admin.begin() as conn:
                 conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+            admin.dispose()  # no idle connection kept per database made (a test may make many)
             engine = get_engine(_postgres_schema_url(base, schema))
 
             def drop():

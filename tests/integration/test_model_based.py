@@ -15,6 +15,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precon
 from core import booking, errors, sessions
 from core.availability import get_session
 from core.config import today
+from core.db import forget_engine
 from tests.conftest import assert_invariants
 from tests.actors import ADMIN, STAFF
 
@@ -40,6 +41,11 @@ def machine_for(engine):
             super().__init__()
             self.model = Model()
             self.n = 0
+
+        def teardown(self):
+            # each example has its own database: close its connections now, not after all
+            # of them (25 examples' pools at once came near PostgreSQL's 100 connections)
+            forget_engine(engine)
 
         @rule(target=session_ids, capacity=st.integers(1, 12), site=st.sampled_from(["Location A", "Location B"]))
         def create(self, capacity, site):
