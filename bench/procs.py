@@ -157,3 +157,46 @@ class MachineMeter:
     def read(self) -> float | None:
         busy, total = machine_cpu()
         return (busy - self.busy0) / (total - self.total0) if total > self.total0 else None
+
+
+def _server_processes() -> list[tuple[float, float]]:
+    """(own CPU, CPU of reaped children) of every local PostgreSQL server process."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                raw = f.read()
+        except OSError:
+            continue
+        if raw[raw.index("(") + 1:raw.rindex(")")] != "postgres":
+            continue
+        fields = raw[raw.rindex(")") + 2:].split()
+        found.append(((int(fields[11]) + int(fields[12])) / _CLK_TCK, (int(fields[13]) + int(fields[14])) / _CLK_TCK))
+    return found
+
+
+class ServerMeter:
+    """CPU time the local PostgreSQL server used over a window (every backend and helper).
+
+    Backends that end within the window count too: the postmaster reaps them, and their
+    CPU moves to its children's times. None when no server process can be read here
+    (a remote server)."""
+
+    def __init__(self) -> None:
+        first = _server_processes()
+        self.count0 = len(first)
+        self.cpu0 = sum(own + reaped for own, reaped in first) if first else None
+
+    def read(self, settle_seconds: float = 0.0) -> float | None:
+        """CPU seconds since the start. settle_seconds: first wait (at most that long) for
+        backends started in the window to end and be reaped (after a pgbench run)."""
+        if self.cpu0 is None:
+            return None
+        deadline = time.monotonic() + settle_seconds
+        now = _server_processes()
+        while len(now) > self.count0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+            now = _server_processes()
+        return sum(own + reaped for own, reaped in now) - self.cpu0

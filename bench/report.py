@@ -27,6 +27,14 @@ def _pct(v, digits=1):
     return "–" if v is None else f"{100 * v:.{digits}f}%"
 
 
+def _median_of(runs: dict):
+    """med(variant, key): the median of `key` over a variant's runs (None if none has it)."""
+    def med(variant, key):
+        values = [r.get(key) for r in runs.get(variant, []) if r.get(key) is not None]
+        return sorted(values)[len(values) // 2] if values else None
+    return med
+
+
 def _ms(v, digits=1):
     return "–" if v is None else f"{v:,.{digits}f} ms"
 
@@ -133,17 +141,21 @@ def _booking(sec: dict) -> list[str]:
                 "| client, % of a core | machine busy | pgbench `book` / seed: machine busy |",
                 "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for shape, label in (("hot", "one hot session"), ("spread", "200 sessions")):
-            runs = _get(pg, shape, "runs") or {}
-
-            def med(variant, key):
-                values = [r.get(key) for r in runs.get(variant, []) if r.get(key) is not None]
-                return sorted(values)[len(values) // 2] if values else None
-
+            med = _median_of(_get(pg, shape, "runs") or {})
             out.append(f"| {label} | {_ms(med('book', 'client_cpu_ms_per_booking'), 2)} | "
                        f"{_pct(med('book', 'client_core_share'), 0)} | {_pct(med('book', 'machine_busy'), 0)} | "
                        f"{_ms(med('seed', 'client_cpu_ms_per_booking'), 2)} | {_pct(med('seed', 'client_core_share'), 0)} | "
                        f"{_pct(med('seed', 'machine_busy'), 0)} | {_pct(med('pgbench-book', 'machine_busy'), 0)} / "
                        f"{_pct(med('pgbench-seed', 'machine_busy'), 0)} |")
+    if any(_get(pg, shape, "runs", "book", 0, "server_cpu_ms_per_booking") is not None for shape in ("hot", "spread")):
+        out += ["", "PostgreSQL's own CPU a booking (every server process, read from /proc over the same "
+                "windows; pgbench's over its whole run, connecting included; medians):", "",
+                "| shape | `book` | seed algorithm | pgbench, `book`'s statements | pgbench, seed's statements |",
+                "|---|---:|---:|---:|---:|"]
+        for shape, label in (("hot", "one hot session"), ("spread", "200 sessions")):
+            med = _median_of(_get(pg, shape, "runs") or {})
+            out.append(f"| {label} | " + " | ".join(_ms(med(v, "server_cpu_ms_per_booking"), 2)
+                                                   for v in ("book", "seed", "pgbench-book", "pgbench-seed")) + " |")
     st = sec.get("statements") or {}
     bk, sd = st.get("book") or {}, st.get("seed") or {}
     out += ["", "What one booking sends (captured from SQLAlchemy during the run):", "",
@@ -178,21 +190,17 @@ def _booking(sec: dict) -> list[str]:
         out += ["", "The same 16 bookers as 4 processes x 4 threads (a diagnostic: four GILs instead of one; "
                 "medians of the runs):", "",
                 "| shape | `book` tps | seed tps | book / seed | `book` / pgbench (same statements) | "
-                "client CPU a booking, `book` / seed | machine busy, `book` / seed |",
-                "|---|---:|---:|---:|---:|---:|---:|"]
+                "client CPU a booking, `book` / seed | server CPU a booking, `book` / seed | machine busy, `book` / seed |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for shape, label in (("hot", "one hot session"), ("spread", "200 sessions")):
             m = _get(split, shape, "median_tps") or {}
             pgb = _get(pg, shape, "median_tps", "pgbench-book")
-            runs = _get(split, shape, "runs") or {}
-
-            def med(variant, key):
-                values = [r.get(key) for r in runs.get(variant, []) if r.get(key) is not None]
-                return sorted(values)[len(values) // 2] if values else None
-
+            med = _median_of(_get(split, shape, "runs") or {})
             out.append(f"| {label} | {_n(m.get('book'))} | {_n(m.get('seed'))} | "
                        f"{_x(None if not m.get('seed') else m.get('book', 0) / m['seed'])} | "
                        f"{_x(None if not pgb else (m.get('book') or 0) / pgb)} | "
                        f"{_ms(med('book', 'client_cpu_ms_per_booking'), 2)} / {_ms(med('seed', 'client_cpu_ms_per_booking'), 2)} | "
+                       f"{_ms(med('book', 'server_cpu_ms_per_booking'), 2)} / {_ms(med('seed', 'server_cpu_ms_per_booking'), 2)} | "
                        f"{_pct(med('book', 'machine_busy'), 0)} / {_pct(med('seed', 'machine_busy'), 0)} |")
     duck = sec.get("duckdb") or {}
     if duck:

@@ -192,11 +192,11 @@ def python_run(engine, variant: str, keys: tuple[int, int], seconds: float, warm
     time.sleep(warmup)
     window["open"] = True
     t0 = time.monotonic()
-    client0, machine = procs.cpu_seconds(os.getpid()), procs.MachineMeter()
+    client0, machine, server = procs.cpu_seconds(os.getpid()), procs.MachineMeter(), procs.ServerMeter()
     time.sleep(seconds)
     window["open"] = False
     elapsed = time.monotonic() - t0
-    client_cpu, machine_busy = procs.cpu_seconds(os.getpid()) - client0, machine.read()
+    client_cpu, machine_busy, server_cpu = procs.cpu_seconds(os.getpid()) - client0, machine.read(), server.read()
     count = sum(done)
     stop.set()
     for t in threads:
@@ -206,7 +206,12 @@ def python_run(engine, variant: str, keys: tuple[int, int], seconds: float, warm
             "latency_ms_p50": percentile(flat, 50), "latency_ms_p95": percentile(flat, 95),
             "client_core_share": client_cpu / elapsed,
             "client_cpu_ms_per_booking": 1000 * client_cpu / count if count else None,
+            "server_cpu_ms_per_booking": _per_booking(server_cpu, count),
             "machine_busy": machine_busy}
+
+
+def _per_booking(cpu_seconds: float | None, count: int) -> float | None:
+    return 1000 * cpu_seconds / count if cpu_seconds is not None and count else None
 
 
 # --- the same 16 bookers as several processes (a diagnostic: no single GIL) ----------------------
@@ -280,9 +285,9 @@ class ProcessBookers:
         for _, conn in self.children:
             conn.send((variant, keys, start_at, end_at, tag))
         time.sleep(max(0.0, start_at - time.time()))
-        machine = procs.MachineMeter()
+        machine, server = procs.MachineMeter(), procs.ServerMeter()
         time.sleep(max(0.0, end_at - time.time()))
-        busy = machine.read()
+        busy, server_cpu = machine.read(), server.read()
         replies = [conn.recv() for _, conn in self.children]
         count = sum(r["count"] for r in replies)
         errors: dict = {}
@@ -292,6 +297,7 @@ class ProcessBookers:
         cpu = sum(r["cpu_s"] for r in replies)
         return {"tps": count / seconds, "bookings": count, "errors": errors, "machine_busy": busy,
                 "client_cpu_ms_per_booking": 1000 * cpu / count if count else None,
+                "server_cpu_ms_per_booking": _per_booking(server_cpu, count),
                 "client_core_share": cpu / seconds}
 
     def close(self) -> None:
@@ -308,22 +314,26 @@ class ProcessBookers:
 _TPS = re.compile(r"tps = ([0-9.]+) \(without initial connection time\)")
 _FAILED = re.compile(r"number of failed transactions: (\d+)")
 _LAT = re.compile(r"latency average = ([0-9.]+) ms")
+_PROCESSED = re.compile(r"number of transactions actually processed: (\d+)")
 
 
 def pgbench_run(db, schema: str, script: Path, keys: tuple[int, int], seconds: float) -> dict:
     args = ["pgbench", "-n", "-c", str(BOOKERS), "-j", "2", "-T", str(int(seconds)), "-M", "prepared",
             "--max-tries=10", "-f", str(script), "-D", f"kmin={keys[0]}", "-D", f"kmax={keys[1]}"]
-    machine = procs.MachineMeter()
+    machine, server = procs.MachineMeter(), procs.ServerMeter()
     done = procs.run(args, timeout=seconds + 60, env=db.libpq_env(schema))
-    machine_busy = machine.read()
+    machine_busy, server_cpu = machine.read(), server.read(settle_seconds=5.0)
     text = done.stdout + done.stderr
     tps = _TPS.search(text)
     if done.returncode != 0 or not tps:
         raise RuntimeError(f"pgbench failed ({done.returncode}): {text[-1500:]}")
     failed = _FAILED.search(text)
     latency = _LAT.search(text)
+    processed = _PROCESSED.search(text)
     return {"tps": float(tps.group(1)), "failed": int(failed.group(1)) if failed else 0,
-            "latency_ms_avg": float(latency.group(1)) if latency else None, "machine_busy": machine_busy}
+            "latency_ms_avg": float(latency.group(1)) if latency else None, "machine_busy": machine_busy,
+            # over the whole run, connecting included (a few ms of 16 backends starting)
+            "server_cpu_ms_per_booking": _per_booking(server_cpu, int(processed.group(1)) if processed else 0)}
 
 
 def _variant_script(book_sql: Path, tmp: Path, name: str) -> Path | str:
