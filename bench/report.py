@@ -187,8 +187,9 @@ def _booking(sec: dict) -> list[str]:
             out.append(f"| {names.get(key, key)} | {_n(d.get('tps')) if 'tps' in d else d.get('skipped', '–')} |")
     split = diag.get("processes")
     if split:
+        runs_note = "one run each" if split.get("runs") == 1 else "medians of the runs"
         out += ["", "The same 16 bookers as 4 processes x 4 threads (a diagnostic: four GILs instead of one; "
-                "medians of the runs):", "",
+                f"{runs_note}):", "",
                 "| shape | `book` tps | seed tps | book / seed | `book` / pgbench (same statements) | "
                 "client CPU a booking, `book` / seed | server CPU a booking, `book` / seed | machine busy, `book` / seed |",
                 "|---|---:|---:|---:|---:|---:|---:|---:|"]
