@@ -199,7 +199,14 @@ def test_each_sidebar_filter_narrows_the_calendar_and_is_written_to_the_url(app_
 
 def test_a_bookmarked_url_restores_its_filters_and_garbage_falls_back_with_a_notice(app_server, new_page):
     app = app_server
-    start, end = app.today + dt.timedelta(days=1), app.today + dt.timedelta(days=40)
+    # The calendar opens on the month of "from": start at the first session these filters
+    # match, so that month shows at least one (which month that is depends on the date).
+    matching = sorted(s.session_date for s in app.sessions
+                      if s.course_type in ("CPR and AED", "Emergency First Aid at Work") and s.location == "Location A"
+                      and s.status == "scheduled" and s.max_capacity - s.current_bookings - s.held > 0
+                      and app.today < s.session_date <= app.today + dt.timedelta(days=60))
+    assert matching, "the demo data has no session for these filters in the next 60 days"
+    start, end = matching[0], matching[0] + dt.timedelta(days=39)
     page = new_page()
     pw.open_calendar(page, pw.url(app.url, "/Calendar", course="CPR,EFAW", location="A",
                                   status="available,almost_full", **{"from": start, "to": end}))
