@@ -89,6 +89,31 @@ def test_moves_between_two_nearly_full_sessions_lose_and_duplicate_nothing(engin
     assert total == 22
 
 
+
+def test_callers_on_eight_sessions_at_once_with_cancels_and_moves_among_them_oversell_nothing(engine, new_session):
+    """Callers on eight sessions at once, with cancellations and moves on two other
+    sessions among them: each of the eight sells exactly its 12 places to its 14 callers,
+    the counters match the ledger, and nobody is told the system is busy."""
+    sessions = [new_session(start_time=f"{8 + i:02d}:00", end_time=f"{8 + i:02d}:45") for i in range(10)]
+    filled, side = sessions[:8], sessions[8:]
+    early = [booking.book(engine, side[i % 2].id, **_person(500 + i), actor=STAFF) for i in range(8)]
+
+    def job(i):
+        if i < 4:
+            return booking.cancel(engine, early[i].id, actor=STAFF)
+        if i < 8:
+            return booking.move(engine, early[i].id, side[(i + 1) % 2].id, actor=STAFF)
+        return booking.book(engine, filled[i % 8].id, **_person(i), actor=STAFF)
+
+    outcomes = _race(120, job)
+    failures = [o for o in outcomes if isinstance(o, Exception)]
+    assert all(isinstance(o, errors.SessionFull) for o in failures), {type(o).__name__ for o in failures}
+    assert len(failures) == 112 - 96
+    assert [get_session(engine, s.id).current_bookings for s in filled] == [12] * 8
+    assert sum(get_session(engine, s.id).current_bookings for s in side) == 4
+    assert_invariants(engine)
+
+
 def test_a_double_click_with_one_idempotency_key_books_once(engine, new_session):
     session = new_session()
     outcomes = _race(8, lambda i: booking.book(engine, session.id, idempotency_key="form-42", **_person(1), actor=STAFF))
