@@ -14,7 +14,7 @@ import streamlit as st
 from core.config import now_local
 from ui import data
 from ui import keys as K
-from ui.push import live_fragment
+from ui.push import link_state, live_fragment
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,12 @@ def poll() -> LiveStatus:
 
 
 def show_status(status: LiveStatus) -> None:
-    """'live, updated 14:02:11' or 'reconnecting, data from 14:01'."""
+    """'live, updated 14:02:11' (adding when instant updates are paused and the page
+    checks by itself instead) or 'reconnecting, data from 14:01'."""
     if status.ok:
-        st.caption(f":green[●] live, updated {status.data_at:%H:%M:%S}")
+        paused = (f" · instant updates paused, checking every {data.poll_seconds():g} s"
+                  if link_state() == "reconnecting" else "")
+        st.caption(f":green[●] live, updated {status.data_at:%H:%M:%S}{paused}")
     elif status.data_at is not None:
         st.caption(f":orange[●] **reconnecting**, data from {status.data_at:%H:%M}",
                    help=f"The database cannot be reached: {status.error}")

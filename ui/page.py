@@ -14,6 +14,8 @@ APP_CSS = """
 .block-container { padding-top: 2.2rem; padding-bottom: 2rem; }
 html, body, [data-testid="stAppViewContainer"] { overflow-x: hidden; }
 .session-card { font-size: 1rem; }
+/* The push link runs unseen: the status line under the title says how fresh the page is. */
+.st-key-push_link { display: none; }
 @media (max-width: 640px) {
   .block-container { padding-left: 0.8rem; padding-right: 0.8rem; }
   h1 { font-size: 1.7rem !important; }

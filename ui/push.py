@@ -38,6 +38,8 @@ CSS = """
 .push-link[data-state="live"] .dot { background: #15803D; }
 .push-link[data-state="reconnecting"] .dot { background: #D97706; }
 """
+# The link itself is hidden (ui/page.py APP_CSS): the page's one status line says when
+# instant updates are paused (ui/live.py show_status), from link_state().
 
 JS = """
 export default function ({ data, parentElement, setStateValue, setTriggerValue }) {
@@ -140,7 +142,7 @@ def _poll_every(link: str | None) -> float:
     return _poll_seconds()
 
 
-def _link_state() -> str | None:
+def link_state() -> str | None:
     """The link state as last reported, also in runs that do not mount the component."""
     try:
         return (st.session_state.get(LINK_KEY) or {}).get("link")
@@ -160,7 +162,7 @@ def live_fragment(body: Callable[[], None]) -> Callable[[], None]:
             # Measured: the rerun of this outer fragment that sends the new interval can be
             # preempted by an inner timer rerun and is then lost, leaving a live page on the
             # 2 s poll. The inner run sees the mismatch and reruns the app once to mend it.
-            if _poll_every(_link_state()) != every:
+            if _poll_every(link_state()) != every:
                 st.rerun(scope="app")
             body()
 
