@@ -205,9 +205,9 @@ def start_expiry_sweeper(engine: Engine, every: float = SWEEP_SECONDS) -> None:
                     expire_due_holds(current)
                 except BookingError as exc:  # database away: try again next round
                     log.info("hold sweeper: %s", exc)
-                except Exception:  # noqa: BLE001  (never let the sweeper die)
-                    if stop.is_set():  # stopping (at exit the database may cut us off)
-                        return
+                except Exception as exc:  # noqa: BLE001  (never let the sweeper die)
+                    if stop.is_set() or "Interrupt" in type(getattr(exc, "orig", exc)).__name__:
+                        return  # stopping, or the process is exiting and the database cut us off
                     log.exception("hold sweeper failed")
                 del current
 
