@@ -106,19 +106,24 @@ class CpuMeter:
         return {"cpu_s": cpu, "wall_s": wall, "core_share": cpu / wall if wall else None}
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid` (children, grandchildren, ...), from /proc."""
-    parents: dict[int, list[int]] = {}
+def _all_stats():
+    """(pid, name, fields after the name) of every process in /proc/<pid>/stat, now."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
                 raw = f.read()
-        except OSError:
+        except OSError:  # ended meanwhile
             continue
-        ppid = int(raw[raw.rindex(")") + 2:].split()[1])
-        parents.setdefault(ppid, []).append(int(entry))
+        yield int(entry), raw[raw.index("(") + 1:raw.rindex(")")], raw[raw.rindex(")") + 2:].split()
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (children, grandchildren, ...), from /proc."""
+    parents: dict[int, list[int]] = {}
+    for child, _name, fields in _all_stats():
+        parents.setdefault(int(fields[1]), []).append(child)
     found, todo = [], [pid]
     while todo:
         for child in parents.get(todo.pop(), []):
@@ -161,20 +166,8 @@ class MachineMeter:
 
 def _server_processes() -> list[tuple[float, float]]:
     """(own CPU, CPU of reaped children) of every local PostgreSQL server process."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                raw = f.read()
-        except OSError:
-            continue
-        if raw[raw.index("(") + 1:raw.rindex(")")] != "postgres":
-            continue
-        fields = raw[raw.rindex(")") + 2:].split()
-        found.append(((int(fields[11]) + int(fields[12])) / _CLK_TCK, (int(fields[13]) + int(fields[14])) / _CLK_TCK))
-    return found
+    return [((int(fields[11]) + int(fields[12])) / _CLK_TCK, (int(fields[13]) + int(fields[14])) / _CLK_TCK)
+            for _pid, name, fields in _all_stats() if name == "postgres"]
 
 
 class ServerMeter:
