@@ -66,11 +66,14 @@ def get_engine(url: str | None = None) -> Engine:
         return _engines[url]
 
 
+# DuckDB with SQLAlchemy's compiled-statement cache (core/duckdb_dialect.py; loaded on use)
+sa.dialects.registry.register("duckdb.cached", "core.duckdb_dialect", "CachedDuckDBDialect")
+
+
 def _create_engine(url: sa.URL) -> Engine:
     if url.get_backend_name() == "duckdb":
         if url.database and url.database != ":memory:":
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        _register_duckdb_dialect()
         engine = sa.create_engine(url.set(drivername="duckdb+cached"), pool_size=8, max_overflow=32, pool_timeout=60)
         _writer_locks[engine] = threading.Lock()
         return engine
@@ -79,29 +82,6 @@ def _create_engine(url: sa.URL) -> Engine:
     )
     _ping_when_idle(engine)
     return engine
-
-
-def _register_duckdb_dialect() -> None:
-    """duckdb_engine's dialect with SQLAlchemy's compiled-statement cache on.
-
-    duckdb_engine turns the cache off only to silence SQLAlchemy's warning about dialects
-    that have not said whether they support it; its compiler is PostgreSQL's. Without the
-    cache every statement is compiled again on every call: a sixth of a DuckDB booking's
-    time (measured). The whole test suite runs on this dialect.
-    """
-    from sqlalchemy.dialects import registry
-
-    registry.register("duckdb.cached", __name__, "CachedDuckDBDialect")
-
-
-def __getattr__(name: str):
-    if name == "CachedDuckDBDialect":  # built on first use: duckdb_engine is imported only for DuckDB
-        import duckdb_engine
-
-        cls = type("CachedDuckDBDialect", (duckdb_engine.Dialect,), {"supports_statement_cache": True})
-        globals()[name] = cls
-        return cls
-    raise AttributeError(name)
 
 
 PING_AFTER_IDLE_SECONDS = 1.0
