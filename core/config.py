@@ -5,6 +5,7 @@ APP_TIMEZONE        IANA zone of the training sites; default Europe/London
 CAPACITY_LIMIT      most places a session may have; default 12
 LIVE_POLL_SECONDS   how often open pages ask for changes; default 2
 HOLD_MINUTES        how long a hold keeps places for a caller; default 10
+APP_NOW             start the app's clock at this time at the sites (see core/clock.py)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core import clock
 from core.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -81,7 +83,13 @@ def get_settings() -> Settings:
 
 def now_local() -> dt.datetime:
     """The wall-clock time at the training sites, naive (no UTC round trip)."""
-    return dt.datetime.now(get_settings().timezone).replace(tzinfo=None)
+    return local_from_utc(clock.utc_now())
+
+
+def local_from_utc(when: dt.datetime) -> dt.datetime:
+    """A naive UTC instant as naive wall-clock time at the sites."""
+    zone = get_settings().timezone
+    return when.replace(tzinfo=dt.timezone.utc).astimezone(zone).replace(tzinfo=None)
 
 
 def today() -> dt.date:
@@ -89,5 +97,5 @@ def today() -> dt.date:
 
 
 def utc_now() -> dt.datetime:
-    """Timestamps of records (created_at, ...) are stored as naive UTC."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    """Timestamps of records (created_at, ...) are stored as naive UTC; from the one clock."""
+    return clock.utc_now()

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from core.booking import new_reference
 from core.changes import record
-from core.config import get_settings, today
+from core.config import get_settings, now_local, today
 from core.db import write
 from core.schema import booking_attendees, bookings, course_sessions
 
@@ -98,7 +98,7 @@ def _draw_bookings(rng: random.Random, sessions: list[dict], now: dt.datetime) -
 def seed_demo(engine: Engine, *, seed: int = 7, weeks_back: int = 8, weeks_ahead: int = 12) -> int:
     """Fill the schedule from `weeks_back` before today to `weeks_ahead` after; return sessions made."""
     rng = random.Random(seed)
-    now = dt.datetime.combine(today(), dt.datetime.now(get_settings().timezone).time())
+    now = now_local()
     first = today() - dt.timedelta(weeks=weeks_back)
     last = today() + dt.timedelta(weeks=weeks_ahead)
     sessions = _draw_sessions(rng, first, last, get_settings().capacity_limit, now)

@@ -609,10 +609,10 @@ def sessions_ics(
     """
     from icalendar import Calendar, Event
 
-    from core.config import get_settings
+    from core.config import get_settings, today, utc_now
 
     tz = tz or get_settings().timezone
-    stamp = stamp or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    stamp = stamp or utc_now().replace(microsecond=0, tzinfo=dt.timezone.utc)
     cal = Calendar()
     cal.add("prodid", "-//First aid training//Course availability//EN")
     cal.add("version", "2.0")
@@ -645,8 +645,8 @@ def sessions_ics(
     else:
         from icalendar import Timezone
 
-        cal.add_component(Timezone.from_tzid(tz.key, first_date=dt.date.today().replace(month=1, day=1),
-                                             last_date=dt.date.today().replace(month=12, day=31)))
+        cal.add_component(Timezone.from_tzid(tz.key, first_date=today().replace(month=1, day=1),
+                                             last_date=today().replace(month=12, day=31)))
     return cal.to_ical()
 
 

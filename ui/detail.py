@@ -12,7 +12,7 @@ import html
 import streamlit as st
 
 from core import waitlist as core_waitlist
-from core.config import get_settings, utc_now
+from core.config import get_settings, today, utc_now
 from core.models import Hold, Session, WaitlistEntry
 from ui import data, live
 from ui.booking import (
@@ -98,7 +98,7 @@ def _said(session_id: str) -> str:
 def _joined(e: WaitlistEntry) -> str:
     at = local_time(e.created_at)
     local_day = e.created_at.replace(tzinfo=dt.timezone.utc).astimezone(get_settings().timezone).date()
-    return at if local_day == dt.datetime.now(get_settings().timezone).date() else f"{local_day:%-d %b} {at}"
+    return at if local_day == today() else f"{local_day:%-d %b} {at}"
 
 
 def _waiting_list(s: Session, version: int) -> None:

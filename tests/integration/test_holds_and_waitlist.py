@@ -12,6 +12,8 @@ from tests.conftest import assert_invariants
 from tests.integration.test_races import _race
 from tests.actors import ADMIN, STAFF
 from core.access import Actor
+import core.clock
+from core.clock import ManualClock
 
 
 def _person(i: int) -> dict:
@@ -19,19 +21,18 @@ def _person(i: int) -> dict:
 
 
 class FrozenClock:
-    """Patches the UTC clock the core reads, so expiry can be tested to the second."""
+    """The core's one clock, stopped at a known instant, so expiry can be tested to the second."""
 
     def __init__(self, monkeypatch):
-        import core.availability
-        import core.booking
-        import core.holds
+        self._clock = ManualClock(core.clock.utc_now().replace(microsecond=0))
+        monkeypatch.setattr(core.clock, "_override", self._clock)  # the real clock again after the test
 
-        self.now = dt.datetime(2030, 1, 1, 12, 0, 0)
-        for module in (core.availability, core.booking, core.holds):
-            monkeypatch.setattr(module, "utc_now", lambda: self.now)
+    @property
+    def now(self) -> dt.datetime:
+        return self._clock.utc_now()
 
     def advance(self, **delta):
-        self.now += dt.timedelta(**delta)
+        self._clock.advance(**delta)
 
 
 def test_a_hold_counts_against_availability_at_once_and_shows_who_holds_it(engine, new_session):
