@@ -138,3 +138,29 @@ waitlist_entries = sa.Table(
     sa.Column("ended_at", sa.DateTime),
     sa.Column("booking_id", sa.Uuid),
 )
+
+# Named consumers of the change feed (core/outbox.py): how far each has handled each shard,
+# and the event after `position` whose handler raised (`failing_seq`, `attempts`).
+event_cursors = sa.Table(
+    "event_cursors",
+    metadata,
+    sa.Column("consumer", sa.String(100), primary_key=True),
+    sa.Column("shard", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("position", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("failing_seq", sa.BigInteger),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+)
+
+# Events a consumer skipped after its handler raised on every attempt (dead letters).
+event_skips = sa.Table(
+    "event_skips",
+    metadata,
+    sa.Column("consumer", sa.String(100), primary_key=True),
+    sa.Column("version", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("shard", sa.Integer, nullable=False),
+    sa.Column("shard_seq", sa.BigInteger, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("skipped_at", sa.DateTime, nullable=False),
+)
