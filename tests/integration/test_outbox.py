@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import subprocess
@@ -221,6 +222,10 @@ def _stop(procs: list[subprocess.Popen]) -> None:
         proc.stdout.close()
 
 
+def _handled_by(engine, worker: str) -> int:
+    return sum(r.worker == worker for r in handled_rows(engine))
+
+
 def _keep_writing(engine, sessions: list, future_day, writes: int, failures: list) -> None:
     """Real core writes, round the sessions: bookings, holds, and new sessions now and then."""
     try:
@@ -237,33 +242,72 @@ def _keep_writing(engine, sessions: list, future_day, writes: int, failures: lis
         failures.append(exc)
 
 
+@contextlib.contextmanager
+def _consumer_processes(engine, log_dir, names):
+    """Processes consuming "mail", each ready; stopped and reaped on leaving, even on failure."""
+    url = engine.url.render_as_string(hide_password=False)
+    procs: list[subprocess.Popen] = []
+    try:
+        for name in names:
+            procs.append(_start_consumer(url, name, log_dir))
+        for proc in procs:
+            _wait_ready(proc, timeout=60)
+        yield procs
+    finally:
+        _stop(procs)
+
+
+def _start_writing(engine, new_session, future_day) -> tuple[threading.Thread, list]:
+    """A thread making 150 real writes on 12 sessions (and more it creates); its failures."""
+    sessions = [new_session(location=loc) for loc in ("Location A", "Location B") for _ in range(6)]
+    failures: list[BaseException] = []
+    writer = threading.Thread(target=_keep_writing, args=(engine, sessions, future_day, 150, failures))
+    writer.start()
+    return writer, failures
+
+
+def _finish_writing(engine, writer: threading.Thread, failures: list) -> None:
+    writer.join(timeout=120)
+    assert not writer.is_alive() and not failures, failures
+    _wait_until(lambda: outbox.lag(engine, "mail") == 0, timeout=60, what="every event is handled")
+
+
+def _assert_every_event_handled_once(engine) -> list:
+    rows = handled_rows(engine)
+    assert len(rows) == changes.latest_version(engine) == 12 + 150
+    _assert_each_event_once_in_order_per_session(engine, rows)
+    return rows
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
 def test_two_processes_consuming_at_once_handle_every_event_exactly_once(engine, new_session, future_day,
                                                                           tmp_path):
     create_handled_table(engine)
-    sessions = [new_session(location=loc) for loc in ("Location A", "Location B") for _ in range(6)]
-    url = engine.url.render_as_string(hide_password=False)
-    procs: list[subprocess.Popen] = []
-    try:
-        for name in ("first", "second"):
-            procs.append(_start_consumer(url, name, tmp_path))
-        for proc in procs:
-            _wait_ready(proc, timeout=60)
-        failures: list[BaseException] = []
-        writer = threading.Thread(target=_keep_writing, args=(engine, sessions, future_day, 150, failures))
-        writer.start()
-        writer.join(timeout=120)
-        assert not writer.is_alive() and not failures, failures
-        _wait_until(lambda: outbox.lag(engine, "mail") == 0, timeout=60, what="every event is handled")
+    with _consumer_processes(engine, tmp_path, ("first", "second")) as procs:
+        _finish_writing(engine, *_start_writing(engine, new_session, future_day))
         assert all(p.poll() is None for p in procs), "a consumer died"
-    finally:
-        _stop(procs)
     for proc in procs:
         assert proc.returncode == 0, (tmp_path / "first.log").read_text() + (tmp_path / "second.log").read_text()
 
-    rows = handled_rows(engine)
-    assert len(rows) == changes.latest_version(engine) == 12 + 150
-    _assert_each_event_once_in_order_per_session(engine, rows)
+    rows = _assert_every_event_handled_once(engine)
     by_worker = {w: sum(r.worker == w for r in rows) for w in ("first", "second")}
     assert all(by_worker.values()), f"the two processes did not share the work: {by_worker}"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_a_consumer_process_killed_mid_batch_loses_and_repeats_no_event(engine, new_session, future_day, tmp_path):
+    """SIGKILL rolls back the batch in hand (its handled rows with its cursor move): the
+    other process, and a replacement, handle those events once."""
+    create_handled_table(engine)
+    with _consumer_processes(engine, tmp_path, ("first", "second")) as procs:
+        writer, failures = _start_writing(engine, new_session, future_day)
+        _wait_until(lambda: _handled_by(engine, "first") >= 20, timeout=60, what="the first process has handled some")
+        os.killpg(procs[0].pid, 9)
+        procs[0].wait(timeout=15)
+        procs.append(_start_consumer(engine.url.render_as_string(hide_password=False), "third", tmp_path))
+        _wait_ready(procs[-1], timeout=60)
+        _finish_writing(engine, writer, failures)
+    assert procs[0].returncode == -9
+    _assert_every_event_handled_once(engine)
