@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from bench import app as A
 from bench.calendar_query import fill
+from bench.settle import settle
 from bench.stats import median
 from core import exports
 from core.config import today
@@ -59,15 +60,12 @@ def _load(engine) -> dict:
         conn.execute(sa.text(
             f"INSERT INTO booking_attendees (booking_id, seat_no, session_id, name, email{extra}) "
             f"SELECT b.id, 1, b.session_id, 'Pat Booker', {email}{', ' + email if extra else ''} FROM bookings b"))
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("VACUUM ANALYZE"))
-    else:
-        with engine.connect() as conn:
-            conn.execute(sa.text("CHECKPOINT"))
+    skipped = settle(engine)
     with engine.connect() as conn:
         counts = {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
                   for t in ("course_sessions", "bookings", "booking_attendees")}
+    if skipped:
+        counts["checkpoint_skipped"] = skipped
     counts["load_seconds"] = round(time.perf_counter() - started, 1)
     return counts
 
@@ -122,43 +120,50 @@ def _pages(ctx, chromium, app, runs: int) -> dict:
 
 
 def run(ctx) -> dict:
+    """Two parts, PostgreSQL and DuckDB (when there is time for it), each kept as soon as it is measured."""
     runs = 2 if ctx.quick else 3
-    result: dict = {"sessions": SESSIONS, "renders_per_page": runs}
+    result: dict = ctx.partial
+    result.update({"sessions": SESSIONS, "renders_per_page": runs})
     with A.browser() as chromium:
-        # PostgreSQL
-        engine = ctx.db.new_schema("pages")
-        section = {"data": _load(engine)}
-        ctx.log(f"  postgresql: {section['data']}")
-        section["xlsx_export"] = _export(engine, runs)
-        ctx.log(f"  postgresql xlsx of {section['xlsx_export']['sessions']} sessions: "
-                f"median {section['xlsx_export']['median_ms']:.0f} ms")
-        app = A.start_app(ctx.tmp / "pages-pg", ctx.db.url("pages"))
-        try:
-            section["pages"] = _pages(ctx, chromium, app, runs)
-        finally:
-            A.stop_app(app)
-        result["postgresql"] = section
-
-        # DuckDB, when there is time for it
+        ctx.part(result, "postgresql", lambda: _postgresql(ctx, chromium, runs))
         if ctx.left() < (60 if ctx.quick else 150):
             result["duckdb"] = {"skipped": f"not enough of the run's time left ({ctx.left():.0f} s)"}
             return result
-        folder = ctx.tmp / "pages-duckdb"
-        folder.mkdir()
-        url = f"duckdb:///{folder / 'pages.duckdb'}"
-        engine = get_engine(url)
-        try:
-            migrate(engine)
-            section = {"data": _load(engine)}
-            ctx.log(f"  duckdb: {section['data']}")
-            section["xlsx_export"] = _export(engine, runs)
-            ctx.log(f"  duckdb xlsx: median {section['xlsx_export']['median_ms']:.0f} ms")
-        finally:
-            forget_engine(engine)  # the app process owns the file from here on
-        app = A.start_app(folder, url)
-        try:
-            section["pages"] = _pages(ctx, chromium, app, runs)
-        finally:
-            A.stop_app(app)
-        result["duckdb"] = section
+        ctx.part(result, "duckdb", lambda: _duckdb(ctx, chromium, runs))
     return result
+
+
+def _postgresql(ctx, chromium, runs: int) -> dict:
+    engine = ctx.db.new_schema("pages")
+    section = {"data": _load(engine)}
+    ctx.log(f"  postgresql: {section['data']}")
+    section["xlsx_export"] = _export(engine, runs)
+    ctx.log(f"  postgresql xlsx of {section['xlsx_export']['sessions']} sessions: "
+            f"median {section['xlsx_export']['median_ms']:.0f} ms")
+    app = A.start_app(ctx.tmp / "pages-pg", ctx.db.url("pages"))
+    try:
+        section["pages"] = _pages(ctx, chromium, app, runs)
+    finally:
+        A.stop_app(app)
+    return section
+
+
+def _duckdb(ctx, chromium, runs: int) -> dict:
+    folder = ctx.tmp / "pages-duckdb"
+    folder.mkdir()
+    url = f"duckdb:///{folder / 'pages.duckdb'}"
+    engine = get_engine(url)
+    try:
+        migrate(engine)
+        section = {"data": _load(engine)}
+        ctx.log(f"  duckdb: {section['data']}")
+        section["xlsx_export"] = _export(engine, runs)
+        ctx.log(f"  duckdb xlsx: median {section['xlsx_export']['median_ms']:.0f} ms")
+    finally:
+        forget_engine(engine)  # the app process owns the file from here on
+    app = A.start_app(folder, url)
+    try:
+        section["pages"] = _pages(ctx, chromium, app, runs)
+    finally:
+        A.stop_app(app)
+    return section

@@ -70,29 +70,44 @@ def _nominal(sc: dict, c: dict, pages: int = 100):
     return base + pages / (sc.get("poll_interval_s") or 2.0) * per_poll / 1000
 
 
+def _why_missing(b: dict, name: str, part: str | None = None) -> str | None:
+    """"failed" when the benchmark `name`, or its `part`, failed (its figures are then missing)."""
+    for d in (b.get(name), _get(b, name, part) if part else None):
+        if isinstance(d, dict) and d.get("failed"):
+            return "failed"
+    return None
+
+
+def _or_why(cell: str, why: str | None) -> str:
+    return f"**{why}** (see below)" if why and cell == "–" else cell
+
+
 def _targets(b: dict) -> list[str]:
     rows = []
     pg = _get(b, "booking", "postgresql") or {}
+    why = _why_missing(b, "booking", "postgresql")
     for shape, label in (("hot", "one hot session"), ("spread", "200 sessions")):
         r = _get(pg, shape, "book_vs_seed")
-        rows.append(f"| Booking, {label}: `book` / seed algorithm (PostgreSQL) | ≥ 1.30x | {_x(r)} | "
+        rows.append(f"| Booking, {label}: `book` / seed algorithm (PostgreSQL) | ≥ 1.30x | {_or_why(_x(r), why)} | "
                     f"{_verdict(None if r is None else r >= 1.3)} |")
         r = _get(pg, shape, "book_vs_pgbench_book")
-        rows.append(f"| Booking, {label}: `book` / pgbench of the same statements | ≥ 0.50x | {_x(r)} | "
+        rows.append(f"| Booking, {label}: `book` / pgbench of the same statements | ≥ 0.50x | {_or_why(_x(r), why)} | "
                     f"{_verdict(None if r is None else r >= 0.5)} |")
     q = _get(b, "query", "postgresql", "filtered") or {}
+    why = _why_missing(b, "query", "postgresql")
     p95 = _get(q, "timings", "100k", "ms", "p95")
-    rows.append(f"| Calendar month with filters, 100,000 sessions, p95 (PostgreSQL) | < 10 ms | {_ms(p95, 2)} | "
+    rows.append(f"| Calendar month with filters, 100,000 sessions, p95 (PostgreSQL) | < 10 ms | {_or_why(_ms(p95, 2), why)} | "
                 f"{_verdict(None if p95 is None else p95 < 10)} |")
     r = q.get("p95_ratio_100k_to_1k")
-    rows.append(f"| Same query, 100,000 vs 1,000 sessions (p95) | < 2x | {_x(r)} | "
+    rows.append(f"| Same query, 100,000 vs 1,000 sessions (p95) | < 2x | {_or_why(_x(r), why)} | "
                 f"{_verdict(None if r is None else r < 2)} |")
     sc = _get(b, "live", "server_cost") or {}
     push = _get(sc, "configs", "push_gc_off") or {}
     share = push.get("core_share_at_100_pages")
     measured_n = push.get("pages")
     label = "100 idle open calendars, push (measured" + (f" with {measured_n} pages" if measured_n != 100 else "") + ")"
-    rows.append(f"| {label} | < 5% of one core | {_pct(share, 2)} | {_verdict(None if share is None else share < 0.05)} |")
+    rows.append(f"| {label} | < 5% of one core | {_or_why(_pct(share, 2), _why_missing(b, 'live'))} | "
+                f"{_verdict(None if share is None else share < 0.05)} |")
     poll = _get(sc, "configs", "poll_gc_off") or {}
     nominal = _nominal(sc, poll)
     rows.append(f"| The same calendars polling every 2 s (fallback) | (figure only) | "
@@ -104,14 +119,40 @@ def _targets(b: dict) -> list[str]:
     ok = None if growth is None or not mem.get("hour_equivalents") else (growth <= GROWTH_ALLOWED_MB
                                                                            and mem["hour_equivalents"] >= 1)
     rows.append(f"| App RSS over {_n(mem.get('polls'))} polls ({(mem.get('hour_equivalents') or 0):.1f} hour-equivalents) "
-                f"| no growth (≤ {GROWTH_ALLOWED_MB} MB after warm-up) | peak {_n(mem.get('peak_rss_mb'), 0, ' MB')}, "
-                f"growth {_n(growth, 1, ' MB')} | {_verdict(ok)} |")
+                f"| no growth (≤ {GROWTH_ALLOWED_MB} MB after warm-up) | "
+                + ("**failed** (see below)" if _why_missing(b, "memory") and growth is None else
+                   f"peak {_n(mem.get('peak_rss_mb'), 0, ' MB')}, growth {_n(growth, 1, ' MB')}")
+                + f" | {_verdict(ok)} |")
     return rows
+
+
+def _failed(part: dict | None, label: str) -> list[str]:
+    """A part that failed: its label and one-line reason (nothing if it did not fail)."""
+    return [f"{label}: **failed** ({part['failed']}).", ""] if isinstance(part, dict) and part.get("failed") else []
 
 
 def _booking(sec: dict) -> list[str]:
     out = ["## 1. Booking throughput (16 concurrent bookers)", ""]
     pg = sec.get("postgresql") or {}
+    out += _failed(pg, "PostgreSQL") or (_booking_postgresql(sec, pg) if pg else [])
+    duck = sec.get("duckdb") or {}
+    out += _failed(duck, "DuckDB") or (_booking_duckdb(duck) if duck else [])
+    errors = []
+    for db in ("postgresql", "duckdb"):
+        for shape in ("hot", "spread"):
+            for variant, runs in (_get(sec, db, shape, "runs") or {}).items():
+                for r in runs:
+                    if r.get("errors") or r.get("failed"):
+                        errors.append(f"{db} {shape} {variant}: {r.get('errors') or r.get('failed')}")
+                    if r.get("checkpoint_skipped"):
+                        errors.append(f"{db} {shape} {variant}: {r['checkpoint_skipped']}")
+    if errors:
+        out += ["", "Errors during runs (counted, not in the rates): " + "; ".join(errors) + "."]
+    return out + [""]
+
+
+def _booking_postgresql(sec: dict, pg: dict) -> list[str]:
+    out = []
     out.append(f"PostgreSQL; {sec.get('runs_per_variant')} interleaved runs of {sec.get('seconds_per_run')} s per "
                f"variant (after {sec.get('warmup_seconds')} s warm-up for the Python ones); medians; each run starts "
                "from emptied ledger tables. `book` = " + f"`{sec.get('api')}`.")
@@ -203,7 +244,11 @@ def _booking(sec: dict) -> list[str]:
                        f"{_ms(med('book', 'client_cpu_ms_per_booking'), 2)} / {_ms(med('seed', 'client_cpu_ms_per_booking'), 2)} | "
                        f"{_ms(med('book', 'server_cpu_ms_per_booking'), 2)} / {_ms(med('seed', 'server_cpu_ms_per_booking'), 2)} | "
                        f"{_pct(med('book', 'machine_busy'), 0)} / {_pct(med('seed', 'machine_busy'), 0)} |")
-    duck = sec.get("duckdb") or {}
+    return out
+
+
+def _booking_duckdb(duck: dict) -> list[str]:
+    out = []
     if duck:
         out += ["", f"DuckDB (a temporary file, one process, 16 threads; {duck.get('seconds_per_run')} s runs; the seed's "
                 "shape without `FOR UPDATE`, which DuckDB lacks, retrying write conflicts):", "",
@@ -219,16 +264,7 @@ def _booking(sec: dict) -> list[str]:
                 "time the driver took for each):", "", "```", *[line[:150] + (" …" + line[line.rfind(" ("):]
                                                                if len(line) > 150 and line.endswith(" ms)") else "")
                                                               for line in dsql], "```"]
-    errors = []
-    for db in ("postgresql", "duckdb"):
-        for shape in ("hot", "spread"):
-            for variant, runs in (_get(sec, db, shape, "runs") or {}).items():
-                for r in runs:
-                    if r.get("errors") or r.get("failed"):
-                        errors.append(f"{db} {shape} {variant}: {r.get('errors') or r.get('failed')}")
-    if errors:
-        out += ["", "Errors during runs (counted, not in the rates): " + "; ".join(errors) + "."]
-    return out + [""]
+    return out
 
 
 def _plan_excerpt(text: str | None, lines: int = 14) -> list[str]:
@@ -267,6 +303,9 @@ def _query(sec: dict) -> list[str]:
            "|---|---|---:|---:|---:|---:|---:|---|"]
     for db in ("postgresql", "duckdb"):
         d = sec.get(db) or {}
+        if d.get("failed"):
+            out.append(f"| {db} | **failed** ({d['failed']}) | | | | | | |")
+            continue
         for case, label in (("filtered", "month, one course, one site"), ("whole_month", "month, no filter")):
             c = d.get(case) or {}
             t = c.get("timings") or {}
@@ -358,8 +397,9 @@ def _pages(sec: dict) -> list[str]:
            "|---|---|---:|---:|---:|"]
     for db in ("postgresql", "duckdb"):
         d = sec.get(db) or {}
-        if d.get("skipped"):
-            out.append(f"| {db} | skipped: {d['skipped']} | | | |")
+        if d.get("skipped") or d.get("failed"):
+            out.append(f"| {db} | " + (f"skipped: {d['skipped']}" if d.get("skipped") else f"**failed** ({d['failed']})")
+                       + " | | | |")
             continue
         if not d:
             continue
@@ -399,6 +439,15 @@ def _machine(m: dict, results: dict) -> list[str]:
             ""]
 
 
+# keys that hold a benchmark's measured figures (the others describe how it was run)
+FIGURES = ("postgresql", "duckdb", "propagation", "server_cost", "polls")
+
+
+def _one_line(text) -> str:
+    first = next((line.strip() for line in str(text).splitlines() if line.strip()), "")
+    return first[:300]
+
+
 def render(results: dict) -> str:
     b = results.get("benchmarks") or {}
     m = results.get("machine") or {}
@@ -407,7 +456,9 @@ def render(results: dict) -> str:
     out = ["# Benchmarks", ""]
     if results.get("quick"):
         out += ["> **Quick run** (`--quick`): small sizes and short windows, a smoke test. Not the figures to quote.", ""]
-    out += [f"`make bench` on {when}, {results.get('total_seconds')} s in all, on {m.get('cores')} cores / "
+    took = results.get("total_seconds")
+    took = f"{took} s in all" if took is not None else "still running (this is rewritten after each part)"
+    out += [f"`make bench` on {when}, {took}, on {m.get('cores')} cores / "
             f"{m.get('memory_gib')} GiB ({m.get('cpu')}), PostgreSQL {str(_get(m, 'postgresql', 'version') or '?').split(' on ')[0].replace('PostgreSQL ', '')}, "
             f"DuckDB {m.get('duckdb')}. Load average (1/5/15 min) at the start: "
             + " / ".join(_n(v, 2) for v in load) + ", at the end: "
@@ -418,20 +469,23 @@ def render(results: dict) -> str:
         out += [findings.read_text().rstrip(), ""]
     out += ["## Targets", "", "| claim | target | measured | |", "|---|---|---|---|", *_targets(b), ""]
     if results.get("errors"):
-        out += ["**Errors:** " + "; ".join(f"{k}: {v}" for k, v in results["errors"].items()), ""]
+        out += ["**Failed or stopped** (the rest of the run was measured and is below):", "",
+                *[f"- {k}: {_one_line(v)}" for k, v in results["errors"].items()], ""]
     for name, section in b.items():
         if section.get("incomplete"):
             out += [f"**{name}: incomplete** ({section['incomplete']}); what it measured before that is below.", ""]
-    if "booking" in b:
-        out += _booking(b["booking"])
-    if "query" in b:
-        out += _query(b["query"])
-    if "live" in b:
-        out += _live(b["live"])
-    if "pages" in b:
-        out += _pages(b["pages"])
-    if "memory" in b:
-        out += _memory(b["memory"])
+    for name, renderer in (("booking", _booking), ("query", _query), ("live", _live), ("pages", _pages),
+                           ("memory", _memory)):
+        section = b.get(name)
+        if section is None:
+            continue
+        if section.get("failed"):
+            measured = any(k in section for k in FIGURES)
+            out += [f"**{name}: failed** ({section['failed']})"
+                    + ("; what it measured before that is below." if measured else "."), ""]
+            if not measured:
+                continue
+        out += renderer(section)
     loads = [f"{name}: {_n((s.get('load_before') or [None])[0], 1)} → {_n((s.get('load_after') or [None])[0], 1)} "
              f"({s.get('took_seconds')} s)" for name, s in b.items()]
     if loads:

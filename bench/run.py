@@ -10,6 +10,12 @@ and Debian's Chromium (CHROMIUM_PATH, default /usr/bin/chromium). A database
 `bench_<random>` is created for the run and dropped after it; DuckDB files live in a
 temporary folder, removed after; every process started (app servers, pgbench, the
 browser) is stopped, also on Ctrl-C or SIGTERM. The quick run writes to bench/quick/.
+
+Each part is kept the moment it is measured: results.json and results.md are rewritten
+after every part (a benchmark, or one database's half of it), so a part that fails, or a
+run that is stopped or killed, keeps the figures measured before it. A part that fails is
+recorded as {"failed": "<one-line reason>"} and shown so in results.md; the run goes on
+with the next part and exits 1.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,13 +54,22 @@ class OutOfTime(Exception):
     pass
 
 
+def reason(exc: BaseException) -> str:
+    """One line saying why a part failed: the exception's type and its message's first line."""
+    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+    return f"{type(exc).__name__}: {first}"[:300] if first else type(exc).__name__
+
+
 @dataclass
 class Context:
     db: BenchDatabase
     tmp: Path
     quick: bool
     out: Path
-    partial: dict = field(default_factory=dict)  # a benchmark's results so far (kept if it is stopped)
+    results: dict = field(default_factory=lambda: {"benchmarks": {}, "errors": {}})
+    partial: dict = field(default_factory=dict)  # the running benchmark's results so far
+    failed: list = field(default_factory=list)  # "benchmark" or "benchmark/part", each failed part
+    current: str = ""  # the benchmark running
     started: float = field(default_factory=time.monotonic)
 
     def log(self, text: str) -> None:
@@ -61,6 +77,80 @@ class Context:
 
     def left(self) -> float:
         return HARD_LIMIT_SECONDS - (time.monotonic() - self.started)
+
+    def part(self, section: dict, key: str, measure: Callable[[], dict]) -> dict:
+        """Measure one part of a benchmark into section[key] and write the results out.
+
+        A part that raises is recorded as {"failed": reason} and the benchmark goes on
+        with its other parts; being stopped (Ctrl-C, SIGTERM, the time limit) is not a
+        failure of the part and goes up.
+        """
+        try:
+            section[key] = measure()
+        except (KeyboardInterrupt, OutOfTime):
+            raise
+        except Exception as exc:
+            traceback.print_exc()
+            section[key] = {"failed": reason(exc)}
+            self.results["errors"][f"{self.current}/{key}"] = f"{type(exc).__name__}: {exc}"[:2000]
+            self.failed.append(f"{self.current}/{key}")
+            self.log(f"   {self.current}/{key} failed: {section[key]['failed']}")
+        self.save()
+        return section[key]
+
+    def save(self) -> None:
+        """Write results.json and results.md as they stand (each replaced whole, never half written)."""
+        write(self.out, self.results)
+
+
+def write(out: Path, results: dict) -> None:
+    for name, text in (("results.json", json.dumps(results, indent=1, default=str) + "\n"),
+                       ("results.md", report.render(results))):
+        part = out / f".{name}.part"
+        part.write_text(text)
+        os.replace(part, out / name)
+
+
+def measure_all(ctx: Context, chosen: list[str]) -> int:
+    """Run the chosen benchmarks one after another into ctx.results; 0, or 1 if a part failed.
+
+    Each benchmark writes into ctx.partial, which stands in results["benchmarks"] from the
+    start, so what it measured is written out and kept whatever happens to it later.
+    Stopping (Ctrl-C, SIGTERM, the time limit) goes up, the section marked incomplete.
+    """
+    benchmarks = ctx.results["benchmarks"]
+    for name in chosen:
+        module_name, title = BENCHMARKS[name]
+        ctx.log(f"== {title}")
+        started = time.monotonic()
+        load_before = procs.load_average()
+        ctx.current, ctx.partial = name, {"incomplete": "still running when this was written"}
+        benchmarks[name] = ctx.partial
+        ctx.save()
+        try:
+            module = __import__(module_name, fromlist=["run"])
+            section = module.run(ctx)
+            if section is not ctx.partial:
+                ctx.partial.update(section)
+            ctx.partial.pop("incomplete", None)
+        except (KeyboardInterrupt, OutOfTime) as exc:
+            ctx.partial["incomplete"] = f"stopped: {exc}"
+            raise
+        except Exception as exc:  # one benchmark failing must not lose the others, nor its own figures
+            traceback.print_exc()
+            ctx.partial.pop("incomplete", None)
+            ctx.partial["failed"] = reason(exc)
+            ctx.results["errors"][name] = f"{type(exc).__name__}: {exc}"[:2000]
+            ctx.failed.append(name)
+            ctx.log(f"   {title} failed: {ctx.partial['failed']}")
+        finally:
+            procs.stop_all()
+            ctx.partial["took_seconds"] = round(time.monotonic() - started, 1)
+            ctx.partial["load_before"] = load_before
+            ctx.partial["load_after"] = procs.load_average()
+            ctx.save()
+        ctx.log(f"   {title}: {ctx.partial['took_seconds']} s")
+    return 1 if ctx.failed else 0
 
 
 def _on_signal(signum, _frame):
@@ -97,42 +187,18 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(int(HARD_LIMIT_SECONDS))
 
-    results: dict = {"quick": args.quick, "benchmarks": {}, "errors": {}}
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     db = BenchDatabase()
     ctx = Context(db=db, tmp=tmp, quick=args.quick, out=out)
+    results = ctx.results
+    results["quick"] = args.quick
     status = 0
     try:
         ctx.log(f"machine facts; database {db.name}")
         db.create()
         results["machine"] = machine.facts(db)
         ctx.log(f"load average {results['machine']['load_at_start']}")
-        for name in chosen:
-            module_name, title = BENCHMARKS[name]
-            ctx.log(f"== {title}")
-            started = time.monotonic()
-            load_before = procs.load_average()
-            ctx.partial = {}
-            try:
-                module = __import__(module_name, fromlist=["run"])
-                section = module.run(ctx)
-            except (KeyboardInterrupt, OutOfTime) as exc:
-                if ctx.partial:
-                    results["benchmarks"][name] = {**ctx.partial, "incomplete": f"stopped: {exc}",
-                                                   "load_before": load_before, "load_after": procs.load_average()}
-                raise
-            except Exception as exc:  # one benchmark failing must not lose the others
-                traceback.print_exc()
-                results["errors"][name] = f"{type(exc).__name__}: {exc}"[:2000]
-                status = 1
-                continue
-            finally:
-                procs.stop_all()
-            section["took_seconds"] = round(time.monotonic() - started, 1)
-            section["load_before"] = load_before
-            section["load_after"] = procs.load_average()
-            results["benchmarks"][name] = section
-            ctx.log(f"   {title}: {section['took_seconds']} s")
+        status = measure_all(ctx, chosen)
     except (KeyboardInterrupt, OutOfTime) as exc:
         results["errors"]["run"] = f"stopped: {exc}"
         ctx.log(f"stopped: {exc}")
@@ -151,9 +217,9 @@ def main(argv: list[str] | None = None) -> int:
         results["total_seconds"] = round(time.monotonic() - ctx.started, 1)
         results["finished_at"] = time.strftime("%Y-%m-%d %H:%M %Z")
         results["load_at_end"] = procs.load_average()
-        (out / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
-        (out / "results.md").write_text(report.render(results))
-        ctx.log(f"wrote {out / 'results.md'} and results.json in {results['total_seconds']} s")
+        ctx.save()
+        ctx.log(f"wrote {out / 'results.md'} and results.json in {results['total_seconds']} s"
+                + (f"; failed: {', '.join(ctx.failed)}" if ctx.failed else ""))
     return status
 
 

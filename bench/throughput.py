@@ -33,6 +33,7 @@ import sqlalchemy as sa
 import core.config as core_config
 from bench import api, procs, sqlcapture
 from bench.seed_algorithm import seed_book
+from bench.settle import settle
 from bench.stats import median, percentile, ratio
 from core.db import forget_engine, get_engine, migrate
 
@@ -84,8 +85,8 @@ def add_sessions(engine) -> None:
             conn.execute(sa.text("CREATE SEQUENCE bench_ref"))
 
 
-def reset(engine) -> None:
-    """The same starting state for every run."""
+def reset(engine) -> str | None:
+    """The same starting state for every run; None, or why DuckDB's checkpoint was skipped."""
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(sa.text("TRUNCATE booking_attendees, bookings, changes"))
@@ -93,12 +94,7 @@ def reset(engine) -> None:
             for table in ("booking_attendees", "bookings", "changes"):
                 conn.execute(sa.text(f"DELETE FROM {table}"))
         conn.execute(sa.text("UPDATE course_sessions SET current_bookings = 0"))
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("VACUUM ANALYZE"))
-    else:
-        with engine.connect() as conn:
-            conn.execute(sa.text("CHECKPOINT"))
+    return settle(engine)
 
 
 # --- what one booking sends ----------------------------------------------------------------
@@ -199,8 +195,12 @@ def python_run(engine, variant: str, keys: tuple[int, int], seconds: float, warm
     client_cpu, machine_busy, server_cpu = procs.cpu_seconds(os.getpid()) - client0, machine.read(), server.read()
     count = sum(done)
     stop.set()
+    deadline = time.monotonic() + 30  # each finishes the booking in hand; the next run's reset waits for that
     for t in threads:
-        t.join(timeout=30)
+        t.join(timeout=max(0.0, deadline - time.monotonic()))
+    stragglers = sum(t.is_alive() for t in threads)
+    if stragglers:
+        errors["still booking 30 s after the window"] = stragglers
     flat = [x for part in latencies for x in part]
     return {"tps": count / elapsed, "bookings": count, "seconds": elapsed, "errors": errors,
             "latency_ms_p50": percentile(flat, 50), "latency_ms_p95": percentile(flat, 95),
@@ -358,16 +358,30 @@ def _variant_script(book_sql: Path, tmp: Path, name: str) -> Path | str:
 
 
 def run(ctx) -> dict:
-    """ctx: run context (db, tmp, quick, log, budget)."""
+    """ctx: run context (db, tmp, quick, log, budget, part). Two parts, PostgreSQL and DuckDB:
+    each is kept as soon as it is measured, and one failing leaves the other's figures."""
     quick = ctx.quick
     runs = 1 if quick else 3
     seconds = 2.0 if quick else 3.0
     warmup = 0.5 if quick else 1.0
-    result: dict = {"bookers": BOOKERS, "spread_sessions": SPREAD_SESSIONS, "runs_per_variant": runs,
-                    "seconds_per_run": seconds, "warmup_seconds": warmup, "api": api.describe()}
+    result: dict = ctx.partial
+    result.update({"bookers": BOOKERS, "spread_sessions": SPREAD_SESSIONS, "runs_per_variant": runs,
+                   "seconds_per_run": seconds, "warmup_seconds": warmup, "api": api.describe()})
+    ctx.part(result, "postgresql", lambda: _postgresql(ctx, result, runs, seconds, warmup))
+    ctx.part(result, "duckdb", lambda: _duckdb(ctx, runs, warmup))
+    return result
 
-    # PostgreSQL --------------------------------------------------------------------------
+
+def _postgresql(ctx, result: dict, runs: int, seconds: float, warmup: float) -> dict:
     engine = ctx.db.new_schema("booking", migrated=False)
+    try:
+        return _postgresql_runs(ctx, engine, result, runs, seconds, warmup)
+    finally:
+        forget_engine(engine)
+
+
+def _postgresql_runs(ctx, engine, result: dict, runs: int, seconds: float, warmup: float) -> dict:
+    quick = ctx.quick
     migrate_with_raised_capacity(engine)
     add_sessions(engine)
     reset(engine)
@@ -442,10 +456,11 @@ def run(ctx) -> dict:
             "runs": raw[shape],
         }
     pg["diagnostics_spread_pgbench"] = diagnostics
-    result["postgresql"] = pg
-    forget_engine(engine)
+    return pg
 
-    # DuckDB --------------------------------------------------------------------------------
+
+def _duckdb(ctx, runs: int, warmup: float) -> dict:
+    quick = ctx.quick
     folder = ctx.tmp / "duckdb-booking"
     folder.mkdir()
     engine = get_engine(f"duckdb:///{folder / 'booking.duckdb'}")
@@ -463,9 +478,11 @@ def run(ctx) -> dict:
         for r in range(runs):
             for shape, keys in SHAPES.items():
                 for variant in duck_variants:
-                    reset(engine)
+                    skipped = reset(engine)
                     measured = python_run(engine, variant, keys, duck_seconds, warmup)
                     measured["load"] = procs.load_average()[0]
+                    if skipped:
+                        measured["checkpoint_skipped"] = skipped
                     draw[shape][variant].append(measured)
                     ctx.log(f"  run {r + 1}/{runs} duckdb {shape:6} {variant:5} {measured['tps']:8.0f} tps"
                             + (f"  errors {measured['errors']}" if measured.get("errors") else ""))
@@ -475,8 +492,7 @@ def run(ctx) -> dict:
             duck[shape] = {"median_tps": med, "book_vs_seed": ratio(med["book"], med["seed"]),
                            "book_latency_ms_p95": median([m["latency_ms_p95"] for m in draw[shape]["book"]]),
                            "runs": draw[shape]}
-        result["duckdb"] = duck
+        return duck
     finally:
         forget_engine(engine)
         shutil.rmtree(folder, ignore_errors=True)
-    return result
