@@ -23,7 +23,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from core.booking import new_reference
+from core.references import new_reference
 from core.config import utc_now
 from core.errors import Busy, SessionFull
 from core.schema import bookings as bk

@@ -35,11 +35,15 @@ ACTION_LABELS = {
     "session.capacity": "Capacity changed",
     "session.cancelled": "Session cancelled",
     "sessions.completed": "Sessions completed",
+    "session.completed": "Session completed",
     "course_type.saved": "Course type saved",
     "hold.placed": "Places held",
     "hold.released": "Hold released",
+    "hold.expired": "Hold expired",
+    "hold.converted": "Hold booked",
     "waitlist.joined": "Joined waiting list",
     "waitlist.withdrawn": "Left waiting list",
+    "waitlist.promoted": "Promoted from waiting list",
     "demo.seeded": "Demo data added",
 }
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core import validation
 from core.catalog import UNKNOWN_COLOUR
-from core.config import now_local, utc_now
+from core.config import get_settings, now_local, utc_now
 from core.db import reading
 from core.errors import InvalidInput, SessionNotFound
 from core.models import ALMOST_FULL_AT, AVAILABILITY_STATES, LOCATIONS, Session
@@ -121,9 +121,20 @@ def find_sessions(
         return [to_session(r) for r in conn.execute(stmt, {"now_utc": utc_now()})]
 
 
+def sessions_at(conn: Connection, location: str, first: dt.date, last: dt.date) -> list[Session]:
+    """The sessions (not cancelled) at a site from `first` to `last`, in the caller's transaction."""
+    stmt = _select_sessions().where(cs.c.location == location, cs.c.session_date >= first,
+                                    cs.c.session_date <= last, cs.c.status != "cancelled")
+    return [to_session(r) for r in conn.execute(stmt.order_by(cs.c.session_date, cs.c.start_time),
+                                                {"now_utc": utc_now()})]
+
+
 def alternatives(engine: Engine, session_id: object, seats: int = 1, limit: int = 5, window_days: int = 90) -> list[Session]:
     """Other sessions of the same course with room for `seats`, at either site, nearest first."""
     sid = validation.uuid_of(session_id, "session_id", "session")
+    seats = validation.whole_number(seats, "seats", "Places", 1, get_settings().capacity_limit)
+    limit = validation.whole_number(limit, "limit", "Number of alternatives", 1, 100)
+    window_days = validation.whole_number(window_days, "window_days", "Days either side", 0, 3660)
     now = now_local()
     with reading(engine) as conn:
         origin = load_session(conn, sid)

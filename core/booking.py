@@ -1,26 +1,25 @@
 """The write side of bookings: book, cancel, move. One transaction each.
 
-Capacity is checked by the database in the statement that takes the seats (a guarded
-UPDATE), never read-then-write; zero rows changed means full or not bookable, and a
-second read finds out which. The ledger row, its attendees and the change-feed row are
-written in the same transaction.
+The places themselves are taken and given back by `core.places` (the one owner of a
+session's places): capacity is checked by the database in the statement that takes them
+(a guarded UPDATE), never read-then-write. The ledger row, its attendees and the events
+are written in the same transaction.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import secrets
 import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core import validation
+from core import db, places, validation
 from core.availability import load_session
 from core.access import Actor, require
 from core.changes import record, shard_of
 from core.config import get_settings, now_local, utc_now
-from core import db
 from core.db import Retry, reading, write
 from core.errors import (
     BookingNotActive,
@@ -31,146 +30,10 @@ from core.errors import (
     SessionFull,
     SessionNotBookable,
 )
-from core.models import Attendee, Booking, Session
+from core.models import BOOKING_ROW_FIELDS, Attendee, Booking
+from core.references import new_reference
 from core.schema import booking_attendees as ba
 from core.schema import bookings as bk
-from core.schema import course_sessions as cs
-from core.schema import holds as hd
-from core.schema import waitlist_entries as wl
-
-# Crockford-style alphabet without 0/O, 1/I/L, U: easy to read out on the phone.
-_REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def new_reference() -> str:
-    """'BK-' and six characters of the alphabet, uniformly drawn (one random number)."""
-    n = secrets.randbelow(len(_REF_ALPHABET) ** 6)
-    chars = []
-    for _ in range(6):
-        n, digit = divmod(n, len(_REF_ALPHABET))
-        chars.append(_REF_ALPHABET[digit])
-    return "BK-" + "".join(chars)
-
-
-def _bookable_now():
-    now = now_local()
-    return sa.or_(
-        cs.c.session_date > now.date(),
-        sa.and_(cs.c.session_date == now.date(), cs.c.start_time > now.time().replace(microsecond=0)),
-    )
-
-
-def _why_not_bookable(session: Session, seats: int) -> Exception:
-    if session.status == "cancelled":
-        return SessionNotBookable(session.label, "it has been cancelled")
-    if session.status == "completed" or session.starts_at <= now_local():
-        return SessionNotBookable(session.label, f"it started at {session.start_time:%H:%M} on {session.session_date:%d %b %Y}")
-    return SessionFull(session.remaining, session.label, seats)
-
-
-def _guarded_take(conn: Connection, session_id: uuid.UUID, seats: int, column: str) -> bool:
-    """Add `seats` to `column` (booked or held places) if they fit; True when they did."""
-    col = cs.c[column]
-    return conn.execute(
-        sa.update(cs)
-        .where(
-            cs.c.id == session_id,
-            cs.c.status == "scheduled",
-            cs.c.current_bookings + cs.c.held_places + seats <= cs.c.max_capacity,
-            _bookable_now(),
-        )
-        .values({col: col + seats, cs.c.updated_at: utc_now()})
-    ).rowcount == 1
-
-
-def take_seats(conn: Connection, session_id: uuid.UUID, seats: int, *, column: str = "current_bookings",
-               actor: str | None = None) -> None:
-    """Take `seats` on a scheduled future session in one guarded UPDATE, or raise why not.
-
-    When they do not fit, expired holds of the session are reaped; the places they free go
-    to the waiting list first (in order), then to this request if any are left.
-    """
-    if _guarded_take(conn, session_id, seats, column):
-        return
-    if reap_expired_holds(conn, session_id):
-        promote_waiting(conn, session_id, actor=actor)
-        if _guarded_take(conn, session_id, seats, column):
-            return
-    raise _why_not_bookable(load_session(conn, session_id), seats)
-
-
-def reap_expired_holds(conn: Connection, session_id: uuid.UUID) -> int:
-    """End the session's expired holds and give their places back; return how many."""
-    freed = sum(conn.execute(
-        sa.update(hd)
-        .where(hd.c.session_id == session_id, hd.c.status == "active", hd.c.expires_at <= utc_now())
-        .values(status="expired", ended_at=utc_now())
-        .returning(hd.c.seats)
-    ).scalars())
-    if freed:
-        conn.execute(sa.update(cs).where(cs.c.id == session_id).values(held_places=cs.c.held_places - freed))
-    return freed
-
-
-def release_seats(conn: Connection, session_id: uuid.UUID, seats: int, *, actor: str | None = None,
-                  column: str = "current_bookings") -> list[str]:
-    """Give places back; the waiting list is offered them at once. Returns promoted references."""
-    col = cs.c[column]
-    conn.execute(sa.update(cs).where(cs.c.id == session_id).values({col: col - seats, cs.c.updated_at: utc_now()}))
-    return promote_waiting(conn, session_id, actor=actor)
-
-
-def _insert_booking(conn: Connection, session_id: uuid.UUID, *, name: str, email: str, phone: str | None,
-                    company: str | None, seats: int, people: list[Attendee], key: str | None,
-                    actor: str | None) -> Booking:
-    """Write a confirmed booking and its attendees; return it as written (no second read)."""
-    made = Booking(id=uuid.uuid4(), reference=new_reference(), session_id=session_id, seats=seats,
-                   status="confirmed", contact_name=name, contact_email=email, contact_phone=phone,
-                   company=company, created_at=utc_now(), created_by=actor, idempotency_key=key,
-                   attendees=tuple(people))
-    conn.execute(
-        bk.insert().values(
-            id=made.id, session_id=session_id, reference=made.reference, contact_name=name,
-            contact_email=email, contact_phone=phone, company=company, seats=seats,
-            status="confirmed", created_at=made.created_at, created_by=actor, idempotency_key=key,
-        )
-    )
-    if people:
-        conn.execute(ba.insert(), [
-            dict(booking_id=made.id, seat_no=n, session_id=session_id, name=p.name, email=p.email,
-                 active_email=p.email)
-            for n, p in enumerate(people, start=1)
-        ])
-    return made
-
-
-def promote_waiting(conn: Connection, session_id: uuid.UUID, *, actor: str | None = None) -> list[str]:
-    """Book waiting-list entries, first come first served, each that fits the free places.
-
-    Runs inside the transaction that freed the places; returns the new references.
-    """
-    entries = conn.execute(
-        sa.select(wl).where(wl.c.session_id == session_id, wl.c.status == "waiting")
-        .order_by(wl.c.created_at, wl.c.id)
-    ).all()
-    promoted: list[str] = []
-    for entry in entries:
-        people = [Attendee(entry.name, entry.email)] if entry.seats == 1 else []
-        if people and conn.execute(sa.select(ba.c.booking_id).where(
-                ba.c.session_id == session_id, ba.c.active_email == entry.email).limit(1)).first():
-            # booked meanwhile by other means: nothing to wait for any more
-            conn.execute(sa.update(wl).where(wl.c.id == entry.id).values(status="withdrawn", ended_at=utc_now()))
-            continue
-        if not _guarded_take(conn, session_id, entry.seats, "current_bookings"):
-            continue
-        made = _insert_booking(conn, session_id, name=entry.name, email=entry.email, phone=entry.phone,
-                               company=entry.company, seats=entry.seats, people=people, key=None,
-                               actor=actor or "waiting list")
-        conn.execute(sa.update(wl).where(wl.c.id == entry.id)
-                     .values(status="promoted", ended_at=utc_now(), booking_id=made.id))
-        promoted.append(made.reference)
-    return promoted
-
 
 def _check_not_booked_yet(conn: Connection, session_id: uuid.UUID, people: list[Attendee], booking_id=None) -> None:
     """Refuse attendees already booked on the session (the unique index is the backstop)."""
@@ -192,7 +55,7 @@ def _load_booking(conn: Connection, where) -> Booking | None:
     people = conn.execute(
         sa.select(ba.c.name, ba.c.email).where(ba.c.booking_id == row.id).order_by(ba.c.seat_no)
     ).all()
-    fields = {k: getattr(row, k) for k in Booking.__dataclass_fields__ if k != "attendees"}
+    fields = {k: getattr(row, k) for k in BOOKING_ROW_FIELDS}
     return Booking(**fields, attendees=tuple(Attendee(p.name, p.email) for p in people))
 
 
@@ -245,21 +108,21 @@ def _book_in_one_statement(engine: Engine, sid: uuid.UUID, *, seats: int, name: 
     bookable, booked before under the key, a clash, a conflict): the general path then
     finds out why, reaping expired holds first, and answers as it always does."""
     now, local = utc_now(), now_local()
-    booking_id, reference = uuid.uuid4(), new_reference()
+    made = Booking(id=uuid.uuid4(), reference=new_reference(), session_id=sid, seats=seats, status="confirmed",
+                   contact_name=name, contact_email=email, contact_phone=phone, company=company,
+                   created_at=now, created_by=actor, idempotency_key=key, attendees=tuple(people))
     params = dict(
         seats=seats, now=now, sid=sid, today=local.date(), time=local.time().replace(microsecond=0),
-        bid=booking_id, ref=reference, name=name, email=email, phone=phone, company=company, actor=actor,
+        bid=made.id, ref=made.reference, name=name, email=email, phone=phone, company=company, actor=actor,
         key=key, shard=shard_of(sid),
         # one text parameter, not three arrays: psycopg dumps it several times faster
         people=json.dumps([{"seat_no": n, "name": p.name, "email": p.email} for n, p in enumerate(people, start=1)],
                           ensure_ascii=False),
-        details=json.dumps({"seats": seats, "contact": name}, ensure_ascii=False),
+        details=json.dumps(places.booking_details(made), ensure_ascii=False),
     )
     if db.statement_alone(engine, _BOOK_IN_ONE_STATEMENT, params) != 1:
         return None
-    return Booking(id=booking_id, reference=reference, session_id=sid, seats=seats, status="confirmed",
-                   contact_name=name, contact_email=email, contact_phone=phone, company=company,
-                   created_at=now, created_by=actor, idempotency_key=key, attendees=tuple(people))
+    return made
 
 
 def _booking_where(value: object):
@@ -283,7 +146,8 @@ def book(
 ) -> Booking:
     """Book `seats` places (the whole group or nothing) and return the booking.
 
-    The same `idempotency_key` again returns the first booking instead of booking twice.
+    The same `idempotency_key` again returns the first booking (`replayed` True) instead of
+    booking twice; the same key for another session, contact or number of places is refused.
     Raises InvalidInput, SessionNotFound, SessionFull (with `remaining`),
     SessionNotBookable, DuplicateAttendee, Busy, DatabaseUnavailable.
     """
@@ -298,7 +162,15 @@ def book(
     key = validation.key(idempotency_key)
 
     def earlier(conn: Connection) -> Booking | None:
-        return _load_booking(conn, bk.c.idempotency_key == key) if key else None
+        """The booking made before under this key, as a replay; refused when the key was
+        used for another session, contact or number of places."""
+        first = _load_booking(conn, bk.c.idempotency_key == key) if key else None
+        if first is None:
+            return None
+        if (first.session_id, first.contact_email.lower(), first.seats) != (sid, mail.lower(), seats):
+            raise InvalidInput("idempotency_key", f"This request's key was already used for booking {first.reference} "
+                                                  "of another session, contact or number of places: nothing was booked.")
+        return dataclasses.replace(first, replayed=True)
 
     if engine.dialect.name == "postgresql" and (made := _book_in_one_statement(
             engine, sid, seats=seats, name=name, email=mail, phone=phone, company=firm, people=people,
@@ -309,7 +181,7 @@ def book(
         if first := earlier(conn):
             return first
         try:
-            take_seats(conn, sid, seats, actor=who)
+            places.take(conn, sid, seats)
         except (SessionFull, SessionNotBookable):
             if first := earlier(conn):  # the same request won the last place meanwhile
                 return first
@@ -318,10 +190,10 @@ def book(
         if first := earlier(conn):
             raise _Replayed(first)
         _check_not_booked_yet(conn, sid, people)
-        made = _insert_booking(conn, sid, name=name, email=mail, phone=phone, company=firm, seats=seats,
-                               people=people, key=key, actor=who)
+        made = places.insert_booking(conn, sid, name=name, email=mail, phone=phone, company=firm, seats=seats,
+                                     people=people, key=key, actor=who)
         record(conn, "booking.created", actor=who, session_id=sid, booking_id=made.id,
-               details={"seats": seats, "contact": name})
+               details=places.booking_details(made))
         return made
 
     try:
@@ -395,11 +267,10 @@ def cancel(engine: Engine, booking_id: object, *, actor: Actor | None = None) ->
         booking = _active_booking(conn, booking_id)
         _claim(conn, booking, status="cancelled", cancelled_at=utc_now(), cancelled_by=who)
         conn.execute(sa.update(ba).where(ba.c.booking_id == booking.id).values(active_email=None))
-        promoted = []
-        if booking.status == "confirmed":
-            promoted = release_seats(conn, booking.session_id, booking.seats, actor=who)
         record(conn, "booking.cancelled", actor=who, session_id=booking.session_id, booking_id=booking.id,
-               details={"seats": booking.seats, "reference": booking.reference, "promoted": promoted})
+               details=places.booking_details(booking, was=booking.status))
+        if booking.status == "confirmed":
+            places.give_back(conn, booking.session_id, booking.seats)
         return _load_booking(conn, bk.c.id == booking.id)
 
     return write(engine, work)
@@ -418,26 +289,40 @@ def move(engine: Engine, booking_id: object, to_session_id: object, *, actor: Ac
 
     def work(conn: Connection) -> Booking:
         booking = _active_booking(conn, booking_id)
-        load_session(conn, target)  # SessionNotFound before anything is changed
-        source = booking.session_id
-        if source == target:
-            raise InvalidInput("to_session_id", f"Booking {booking.reference} is already on that session.")
-        _claim(conn, booking, session_id=target, status="confirmed")
-        # Rows locked in id order, so two moves in opposite directions cannot deadlock.
-        promoted: list[str] = []
-        steps = [(target, lambda: take_seats(conn, target, booking.seats, actor=who))]
-        if booking.status == "confirmed":
-            steps.append((source, lambda: promoted.extend(release_seats(conn, source, booking.seats, actor=who))))
-        for _, step in sorted(steps, key=lambda s: s[0]):
-            step()
-        _check_not_booked_yet(conn, target, list(booking.attendees), booking.id)
-        conn.execute(sa.update(ba).where(ba.c.booking_id == booking.id).values(session_id=target, active_email=ba.c.email))
-        record(conn, "booking.moved", actor=who, session_id=source, other_session_id=target,
-               booking_id=booking.id,
-               details={"seats": booking.seats, "reference": booking.reference, "promoted": promoted})
-        return _load_booking(conn, bk.c.id == booking.id)
+        return move_in(conn, booking, target, who)
 
     return write(engine, work)
+
+
+def move_in(conn: Connection, booking: Booking, target: uuid.UUID, who: str, *,
+            promote_source: bool = True) -> Booking:
+    """Move `booking` (confirmed, or to rebook) to `target` inside the caller's transaction.
+
+    Its places are taken on the target and given back on the source (the source's waiting
+    list gets them unless `promote_source` is False: places freed to make a session smaller).
+    """
+    load_session(conn, target)  # SessionNotFound before anything is changed
+    source = booking.session_id
+    if source == target:
+        raise InvalidInput("to_session_id", f"Booking {booking.reference} is already on that session.")
+    _claim(conn, booking, session_id=target, status="confirmed")
+    record(conn, "booking.moved", actor=who, session_id=source, other_session_id=target,
+           booking_id=booking.id, details=places.booking_details(booking, was=booking.status))
+    # Rows locked in id order, so two moves in opposite directions cannot deadlock.
+    steps = [(target, lambda: places.take(conn, target, booking.seats))]
+    if booking.status == "confirmed":
+        steps.append((source, lambda: places.give_back(conn, source, booking.seats, promote=promote_source)))
+    for _, step in sorted(steps, key=lambda s: s[0]):
+        step()
+    _check_not_booked_yet(conn, target, list(booking.attendees), booking.id)
+    conn.execute(sa.update(ba).where(ba.c.booking_id == booking.id).values(session_id=target, active_email=ba.c.email))
+    return _load_booking(conn, bk.c.id == booking.id)
+
+
+def active_booking(conn: Connection, booking_id: object) -> Booking:
+    """The booking (by id or BK- reference), confirmed or to rebook; else why not."""
+    _booking_where(booking_id)
+    return _active_booking(conn, booking_id)
 
 
 def get_booking(engine: Engine, booking_id_or_reference: object) -> Booking:
@@ -463,5 +348,5 @@ def list_bookings(engine: Engine, session_id: object, *, include_cancelled: bool
                 sa.select(ba).where(ba.c.booking_id.in_([r.id for r in rows])).order_by(ba.c.seat_no)
             ):
                 people.setdefault(p.booking_id, []).append(Attendee(p.name, p.email))
-    fields = [k for k in Booking.__dataclass_fields__ if k != "attendees"]
-    return [Booking(**{k: getattr(r, k) for k in fields}, attendees=tuple(people.get(r.id, ()))) for r in rows]
+    return [Booking(**{k: getattr(r, k) for k in BOOKING_ROW_FIELDS}, attendees=tuple(people.get(r.id, ())))
+            for r in rows]

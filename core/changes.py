@@ -1,4 +1,4 @@
-"""The change feed: every write adds one row, in its own transaction.
+"""The change feed: every write adds its events (one or more rows) in its own transaction.
 
 Open pages ask `latest_version` (a read of a few dozen tiny rows) and reload only when it
 moved. The feed doubles as the audit trail: who did what, when, to what.
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from core.config import utc_now
-from core.db import reading
+from core.db import before_commit, reading, set_version_reader
 from core.models import Change
 from core.schema import change_counter, changes, changes_version_seq
 
@@ -72,25 +72,48 @@ def record(
     booking_id: uuid.UUID | None = None,
     details: dict | None = None,
 ) -> None:
-    """Add the change row of this transaction.
+    """Add an event to this transaction: written when `core.db.write` is about to commit.
 
-    Call it last in the transaction: the shard's counter row stays locked from here to
-    commit, so within a shard the feed becomes visible in the order it is numbered.
-    Every bump is this one statement: DuckDB 2.0.1 misses the conflict between an
-    UPDATE ... RETURNING and a plain UPDATE of the same row, so the two kinds must not
-    be mixed on it.
+    Any number of events a transaction: one for what was asked and one for each thing it
+    caused (a promotion, a hold it reaped). They are written together at the end, shard by
+    shard in shard order, each shard's counter bumped once: so the counter rows are locked
+    only from then to commit, always in the same order (no deadlock between two
+    transactions touching two shards), and within a shard the feed becomes visible in the
+    order it is numbered.
     """
-    shard = shard_of(session_id)
-    shard_seq = conn.execute(
-        sa.update(change_counter)
-        .where(change_counter.c.id == shard)
-        .values(version=change_counter.c.version + 1)
-        .returning(change_counter.c.version)
-    ).scalar_one()
-    conn.execute(changes.insert().values(change_row(
-        shard, shard_seq, action, actor=actor, session_id=session_id, other_session_id=other_session_id,
-        booking_id=booking_id, details=details)))
+    conn.info.setdefault("pending_events", []).append(dict(
+        action=action, actor=actor, session_id=session_id, other_session_id=other_session_id,
+        booking_id=booking_id, details=details))
     conn.info["changed"] = True
+
+
+def _write_pending(conn: Connection) -> None:
+    """Before commit: the transaction's events into the feed (see `record`)."""
+    pending = conn.info.pop("pending_events", None)
+    if not pending:
+        return
+    by_shard: dict[int, list[dict]] = {}
+    for event in pending:
+        by_shard.setdefault(shard_of(event["session_id"]), []).append(event)
+    rows = []
+    for shard in sorted(by_shard):
+        events = by_shard[shard]
+        # Every bump is this one statement: DuckDB 2.0.1 misses the conflict between an
+        # UPDATE ... RETURNING and a plain UPDATE of the same row, so the two kinds must
+        # not be mixed on it.
+        top = conn.execute(
+            sa.update(change_counter)
+            .where(change_counter.c.id == shard)
+            .values(version=change_counter.c.version + len(events))
+            .returning(change_counter.c.version)
+        ).scalar_one()
+        first = top - len(events) + 1
+        rows.extend(change_row(shard, first + n, **event) for n, event in enumerate(events))
+    for row in rows:  # one by one: each draws its version from the sequence in this order
+        conn.execute(changes.insert().values(row))
+
+
+before_commit(_write_pending)
 
 
 def change_row(shard: int, shard_seq, action: str, *, actor, session_id=None, other_session_id=None,
@@ -119,6 +142,9 @@ def announce(engine: Engine) -> int:
         total = _SUM.scalar_subquery()
         row = conn.execute(sa.select(total.label("v"), sa.func.pg_notify(NOTIFY_CHANNEL, sa.cast(total, sa.Text)))).one()
         return int(row.v)
+
+
+set_version_reader(announce)
 
 
 def _change(row) -> Change:

@@ -30,6 +30,10 @@ WRITE_ATTEMPTS = 8
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 _after_commit_hooks: list[Callable[[Engine, int], None]] = []
+# Registered by the modules that own them, so that this module knows no use case:
+_before_commit_hooks: list[Callable[[Connection], None]] = []   # the event feed writes its rows
+_forget_hooks: list[Callable[[Engine], None]] = []               # background work of an engine stops
+_version_reader: list[Callable[[Engine], int]] = []              # the change feed's "announce"
 _writer_locks: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 
 
@@ -115,9 +119,8 @@ def _ping_when_idle(engine: Engine) -> None:
 
 def forget_engine(engine: Engine) -> None:
     """Close an engine's connections and drop it from the per-URL cache (tests, tools)."""
-    from core.holds import stop_expiry_sweeper
-
-    stop_expiry_sweeper(engine)
+    for hook in list(_forget_hooks):
+        hook(engine)
     _stop_announcer(engine)
     with _engines_lock:
         for url, known in list(_engines.items()):
@@ -188,6 +191,8 @@ def write(engine: Engine, work: Callable[[Connection], T]) -> T:
             with lock, engine.begin() as conn:
                 conn.info.pop("changed", None)
                 result = work(conn)
+                for hook in _before_commit_hooks:
+                    hook(conn)
                 changed = conn.info.pop("changed", False)
         except Retry:
             pass
@@ -264,10 +269,10 @@ def _announce_now(engine: Engine) -> None:
     Outside any write's transaction: the writes are already safe, so a failure here is
     only logged; other processes also re-read the version now and then.
     """
-    from core.changes import announce
-
+    if not _version_reader:
+        return
     try:
-        version = announce(engine)
+        version = _version_reader[0](engine)
     except Exception:  # noqa: BLE001  (the bookings stand; listeners catch up)
         log.warning("could not announce a committed change", exc_info=True)
         return
@@ -364,6 +369,23 @@ def _stop_announcer(engine: Engine) -> None:
 
 
 atexit.register(flush_announcements, None, 2.0)
+
+
+def before_commit(hook: Callable[[Connection], None]) -> None:
+    """Call `hook(conn)` at the end of every `write`, inside its transaction."""
+    if hook not in _before_commit_hooks:
+        _before_commit_hooks.append(hook)
+
+
+def on_forget(hook: Callable[[Engine], None]) -> None:
+    """Call `hook(engine)` when an engine is forgotten (stop its background work)."""
+    if hook not in _forget_hooks:
+        _forget_hooks.append(hook)
+
+
+def set_version_reader(read: Callable[[Engine], int]) -> None:
+    """How the announcer reads (and on PostgreSQL announces) the version after commits."""
+    _version_reader[:] = [read]
 
 
 def on_commit(hook: Callable[[Engine, int], None]) -> None:

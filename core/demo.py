@@ -9,7 +9,8 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from core.booking import new_reference
+from core.places import SYSTEM
+from core.references import new_reference
 from core.changes import record
 from core.config import get_settings, now_local, today
 from core.db import write
@@ -86,7 +87,7 @@ def _draw_bookings(rng: random.Random, sessions: list[dict], now: dt.datetime) -
                 contact_email=f"{first}.{last}".lower().replace("'", "").replace("ł", "l").replace("ë", "e")
                 + f"{rng.randint(1, 99)}@example.co.uk",
                 contact_phone=f"07{rng.randint(100, 999)} {rng.randint(100000, 999999)}", company=company,
-                seats=group, status="confirmed", created_at=made, created_by="demo", idempotency_key=None,
+                seats=group, status="confirmed", created_at=made, created_by=SYSTEM, idempotency_key=None,
             ))
             for n in range(1, group + 1):
                 name = f"{first} {last}" if n == 1 else f"{rng.choice(FIRST)} {rng.choice(LAST)}"
@@ -109,7 +110,7 @@ def seed_demo(engine: Engine, *, seed: int = 7, weeks_back: int = 8, weeks_ahead
         if people:
             conn.execute(bookings.insert(), people)
             conn.execute(booking_attendees.insert(), seats_rows)
-        record(conn, "demo.seeded", actor="demo", details={"sessions": len(sessions), "bookings": len(people)})
+        record(conn, "demo.seeded", actor=SYSTEM, details={"sessions": len(sessions), "bookings": len(people)})
         return len(sessions)
 
     return write(engine, work)

@@ -18,22 +18,19 @@ import logging
 import threading
 import uuid
 import weakref
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core import validation
-from core.booking import (
-    _check_not_booked_yet, _insert_booking, promote_waiting, reap_expired_holds, release_seats,
-    take_seats,
-)
+from core import db, places, validation
+from core.booking import _check_not_booked_yet
 from core.access import Actor, require
 from core.changes import record
 from core.config import get_settings, utc_now
 from core.db import reading, write
 from core.errors import BookingError, HoldNotActive, InvalidInput
 from core.models import Booking, Hold
-from core.schema import course_sessions as cs
 from core.schema import holds as hd
 
 
@@ -58,13 +55,14 @@ def place_hold(engine: Engine, session_id: object, seats: int = 1, *, actor: Act
         raise InvalidInput("minutes", "A hold lasts from a few seconds up to 24 hours.")
 
     def work(conn: Connection) -> Hold:
-        take_seats(conn, sid, seats, column="held_places", actor=who)
+        places.take(conn, sid, seats, column=places.HELD)
         hold_id, now = uuid.uuid4(), utc_now()
+        expires = now + dt.timedelta(minutes=minutes)
         conn.execute(hd.insert().values(id=hold_id, session_id=sid, seats=seats, held_by=who, note=note,
-                                        status="active", created_at=now,
-                                        expires_at=now + dt.timedelta(minutes=minutes)))
-        record(conn, "hold.placed", actor=who, session_id=sid,
-               details={"hold_id": str(hold_id), "seats": seats, "minutes": minutes})
+                                        status="active", created_at=now, expires_at=expires))
+        record(conn, "hold.placed", actor=name, session_id=sid,
+               details={"hold_id": str(hold_id), "seats": seats, "held_by": who, "minutes": minutes,
+                        "expires_at": expires.isoformat()})
         return _hold(conn.execute(sa.select(hd).where(hd.c.id == hold_id)).one())
 
     return write(engine, work)
@@ -92,11 +90,19 @@ def release_hold(engine: Engine, hold_id: object, *, actor: Actor | None = None)
 
     def work(conn: Connection) -> None:
         row = _end_hold(conn, hid, "released")
-        promoted = release_seats(conn, row.session_id, row.seats, actor=who, column="held_places")
         record(conn, "hold.released", actor=who, session_id=row.session_id,
-               details={"hold_id": str(hid), "seats": row.seats, "promoted": promoted})
+               details={"hold_id": str(hid), "seats": row.seats, "held_by": row.held_by})
+        places.give_back(conn, row.session_id, row.seats, column=places.HELD)
 
     write(engine, work)
+
+
+@dataclass(frozen=True)
+class HeldBooking:
+    """The booking made for a hold, and what the desk should be told about the hold."""
+
+    booking: Booking
+    note: str | None = None  # set when the hold had ended and the places were booked anyway
 
 
 def book_from_hold(engine: Engine, hold_id: object, *, contact_name: str, contact_email: str,
@@ -106,6 +112,21 @@ def book_from_hold(engine: Engine, hold_id: object, *, contact_name: str, contac
 
     An expired or ended hold cannot be converted: HoldNotActive.
     """
+    return book_held(engine, hold_id, contact_name=contact_name, contact_email=contact_email,
+                     contact_phone=contact_phone, company=company, seats=seats, attendees=attendees,
+                     actor=actor, or_book_if_ended=False).booking
+
+
+def book_held(engine: Engine, hold_id: object, *, contact_name: str, contact_email: str,
+              contact_phone: str | None = None, company: str | None = None, seats: int | None = None,
+              attendees: list | None = None, actor: Actor | None = None,
+              or_book_if_ended: bool = True) -> HeldBooking:
+    """Book a caller's held places; when the hold has ended meanwhile (expired, released),
+    book the places if they are still free, in the same transaction, and say so in `note`.
+
+    Raises HoldNotActive (only when `or_book_if_ended` is False), SessionFull (the hold
+    ended and the places went: the caller is offered the usual alternatives), and as `book`.
+    """
     who = require(actor, "staff", "book places")
     hid = validation.uuid_of(hold_id, "hold_id", "hold")
     name = validation.text(contact_name, "contact_name", "Contact name", required=True)
@@ -113,23 +134,41 @@ def book_from_hold(engine: Engine, hold_id: object, *, contact_name: str, contac
     phone = validation.phone(contact_phone)
     firm = validation.text(company, "company", "Company", required=False)
 
-    def work(conn: Connection) -> Booking:
-        row = _end_hold(conn, hid, "converted")
+    def work(conn: Connection) -> HeldBooking:
+        try:
+            row = _end_hold(conn, hid, "converted")
+        except HoldNotActive as ended:
+            if not or_book_if_ended:
+                raise
+            return _book_instead(conn, hid, ended)
         wanted = row.seats if seats is None else validation.whole_number(seats, "seats", "Places", 1, row.seats)
         people = validation.attendees(attendees, wanted, name, mail)
         _check_not_booked_yet(conn, row.session_id, people)
-        conn.execute(sa.update(cs).where(cs.c.id == row.session_id).values(
-            current_bookings=cs.c.current_bookings + wanted, held_places=cs.c.held_places - wanted,
-            updated_at=utc_now()))
-        promoted = []
-        if wanted < row.seats:
-            promoted = release_seats(conn, row.session_id, row.seats - wanted, actor=who, column="held_places")
-        made = _insert_booking(conn, row.session_id, name=name, email=mail, phone=phone, company=firm,
-                               seats=wanted, people=people, key=None, actor=who)
+        made = places.insert_booking(conn, row.session_id, name=name, email=mail, phone=phone, company=firm,
+                                     seats=wanted, people=people, key=None, actor=who)
         conn.execute(sa.update(hd).where(hd.c.id == hid).values(booking_id=made.id))
+        record(conn, "hold.converted", actor=who, session_id=row.session_id, booking_id=made.id,
+               details={"hold_id": str(hid), "seats": row.seats, "booked": wanted, "held_by": row.held_by})
         record(conn, "booking.created", actor=who, session_id=row.session_id, booking_id=made.id,
-               details={"seats": wanted, "contact": name, "from_hold": str(hid), "promoted": promoted})
-        return made
+               details=places.booking_details(made, from_hold=str(hid)))
+        places.convert_hold(conn, row.session_id, row.seats, wanted)
+        return HeldBooking(made)
+
+    def _book_instead(conn: Connection, hid, ended: HoldNotActive) -> HeldBooking:
+        row = conn.execute(sa.select(hd.c.session_id, hd.c.seats).where(hd.c.id == hid)).first()
+        if row is None:
+            raise ended
+        wanted = row.seats if seats is None else validation.whole_number(
+            seats, "seats", "Places", 1, get_settings().capacity_limit)
+        people = validation.attendees(attendees, wanted, name, mail)
+        places.take(conn, row.session_id, wanted)
+        _check_not_booked_yet(conn, row.session_id, people)
+        made = places.insert_booking(conn, row.session_id, name=name, email=mail, phone=phone, company=firm,
+                                     seats=wanted, people=people, key=None, actor=who)
+        record(conn, "booking.created", actor=who, session_id=row.session_id, booking_id=made.id,
+               details=places.booking_details(made, hold_ended=ended.why))
+        why = ended.why.removeprefix("has ").removeprefix("was ")
+        return HeldBooking(made, f"Your hold had {why}; the places were still free, so they are booked.")
 
     return write(engine, work)
 
@@ -173,12 +212,9 @@ def expire_due_holds(engine: Engine) -> int:
     ended = 0
     for sid in due:
         def work(conn: Connection, sid=sid) -> int:
-            freed = reap_expired_holds(conn, sid)
-            if not freed:
+            if not places.reap_expired(conn, sid):
                 return 0
-            promoted = promote_waiting(conn, sid, actor="waiting list")
-            record(conn, "hold.expired", actor="system", session_id=sid,
-                   details={"places": freed, "promoted": promoted})
+            places.promote_waiting(conn, sid)
             return 1
         ended += write(engine, work)
     return ended
@@ -227,3 +263,4 @@ def stop_expiry_sweeper(engine: Engine | None = None, timeout: float = 5.0) -> N
 
 
 atexit.register(stop_expiry_sweeper)
+db.on_forget(stop_expiry_sweeper)

@@ -99,6 +99,11 @@ class Booking:
     cancelled_at: dt.datetime | None = None
     idempotency_key: str | None = None
     attendees: tuple[Attendee, ...] = field(default_factory=tuple)
+    replayed: bool = False  # True when this answers a request already booked under its key
+
+
+# The fields of a Booking read from its bookings row.
+BOOKING_ROW_FIELDS = tuple(k for k in Booking.__dataclass_fields__ if k not in ("attendees", "replayed"))
 
 
 @dataclass(frozen=True)

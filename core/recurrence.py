@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from core.access import Actor
 from core.errors import InvalidInput
@@ -167,18 +167,23 @@ def find_clashes(
 
     One range read for all the slots; slots without a clash are left out of the result.
     """
-    from core.availability import find_sessions
+    from core.db import reading
+
+    with reading(engine) as conn:
+        return clashes_in(conn, location, slots)
+
+
+def clashes_in(conn: Connection, location: str, slots: Iterable[tuple[dt.date, dt.time, dt.time]]
+               ) -> dict[tuple[dt.date, dt.time, dt.time], tuple[Session, ...]]:
+    """`find_clashes` inside a transaction (the one that creates the sessions)."""
+    from core.availability import sessions_at
 
     slots = list(slots)
     if not slots:
         return {}
-    existing = find_sessions(
-        engine, min(s[0] for s in slots), max(s[0] for s in slots), locations=[location]
-    )
     by_date: dict[dt.date, list[Session]] = {}
-    for s in existing:
-        if s.status != "cancelled":
-            by_date.setdefault(s.session_date, []).append(s)
+    for s in sessions_at(conn, location, min(s[0] for s in slots), max(s[0] for s in slots)):
+        by_date.setdefault(s.session_date, []).append(s)
     found = {}
     for slot in slots:
         day, start, end = slot
@@ -255,4 +260,4 @@ def create_series(
         )
         for p in chosen
     ]
-    return create_sessions(engine, specs, actor=actor)
+    return create_sessions(engine, specs, actor=actor, on_clash=on_clash)

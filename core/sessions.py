@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core import validation
+from core import booking, places, validation
 from core.availability import get_session, load_session  # noqa: F401  (get_session is public here too)
 from core.access import Actor, require
-from core.booking import promote_waiting, reap_expired_holds
 from core.catalog import known_names
 from core.changes import record
 from core.config import get_settings, today, utc_now
 from core.db import write
-from core.errors import CapacityBelowBooked, InvalidInput, SessionNotFound
+from core.errors import BookingError, CapacityBelowBooked, InvalidInput, SessionNotFound
 from core.models import Booking, Session
-from core.schema import booking_attendees as ba
 from core.schema import bookings as bk
 from core.schema import course_sessions as cs
-from core.schema import holds as hd
-from core.schema import waitlist_entries as wl
 
 EDITABLE = ("course_type", "session_date", "start_time", "end_time", "location", "instructor_notes")
 
@@ -46,15 +43,22 @@ def _clean_spec(spec: dict, course_names: set[str]) -> dict:
     )
 
 
-def create_sessions(engine: Engine, specs: list[dict], *, actor: Actor | None = None) -> list[Session]:
+def create_sessions(engine: Engine, specs: list[dict], *, actor: Actor | None = None,
+                    on_clash: str = "allow") -> list[Session]:
     """Create several sessions in one transaction: all of them, or none.
 
     Each spec has course_type, session_date, start_time, end_time, location and optionally
-    max_capacity and instructor_notes. Raises InvalidInput (naming the row when several).
+    max_capacity and instructor_notes. `on_clash` says what to do with a session that
+    overlaps another at the same site, checked in the same transaction (two admins
+    creating at once cannot both miss each other): "allow" (the site has the rooms),
+    "refuse" (raise InvalidInput naming the clash) or "skip" (create the others).
+    Raises InvalidInput (naming the row when several).
     """
     who = require(actor, "admin", "change the schedule")
     if not specs:
         raise InvalidInput("sessions", "There is nothing to create.")
+    if on_clash not in ("refuse", "skip", "allow"):
+        raise InvalidInput("on_clash", "on_clash is one of refuse, skip, allow.")
 
     def work(conn: Connection) -> list[Session]:
         names = known_names(conn)
@@ -66,23 +70,53 @@ def create_sessions(engine: Engine, specs: list[dict], *, actor: Actor | None = 
                 if len(specs) == 1:
                     raise
                 raise InvalidInput(exc.field, f"Session {n}: {exc.reason}") from None
+        if on_clash != "allow":
+            rows = _without_clashes(conn, rows, refuse=on_clash == "refuse")
         now = utc_now()
         for row in rows:
             row.update(id=uuid.uuid4(), current_bookings=0, status="scheduled", created_at=now, updated_at=now)
         conn.execute(cs.insert(), rows)
-        ids = [r["id"] for r in rows]
-        if len(rows) == 1:
-            record(conn, "session.created", actor=who, session_id=ids[0], details=_jsonable(rows[0]))
-        else:
-            record(conn, "sessions.created", actor=who, details={"count": len(ids), "session_ids": [str(i) for i in ids]})
-        return [load_session(conn, i) for i in ids]
+        for row in rows:
+            record(conn, "session.created", actor=who, session_id=row["id"],
+                   details={**_jsonable(row), **({"of_series": len(rows)} if len(rows) > 1 else {})})
+        return [load_session(conn, r["id"]) for r in rows]
 
     return write(engine, work)
 
 
-def create_session(engine: Engine, *, actor: Actor | None = None, **spec) -> Session:
-    """Create one scheduled session. See `create_sessions` for the fields."""
-    return create_sessions(engine, [spec], actor=actor)[0]
+def _without_clashes(conn: Connection, rows: list[dict], *, refuse: bool) -> list[dict]:
+    """The rows that overlap no session at their site (and no earlier row); with `refuse`,
+    the first clash raises InvalidInput instead. Each site and day is locked first
+    (PostgreSQL), so a concurrent creation at the same place waits for this one."""
+    from core.recurrence import clashes_in, overlaps
+
+    if conn.dialect.name == "postgresql":
+        for site, day in sorted({(r["location"], r["session_date"]) for r in rows}):
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"session-slot {site} {day}"))))
+    kept: list[dict] = []
+    for row in rows:
+        slot = (row["session_date"], row["start_time"], row["end_time"])
+        found = list(clashes_in(conn, row["location"], [slot]).get(slot, ()))
+        found += [k for k in kept if (k["location"], k["session_date"]) == (row["location"], row["session_date"])
+                  and overlaps(row["start_time"], row["end_time"], k["start_time"], k["end_time"])]
+        if not found:
+            kept.append(row)
+        elif refuse:
+            other = found[0]
+            what = (f"{other.course_type} {other.start_time:%H:%M}-{other.end_time:%H:%M}" if isinstance(other, Session)
+                    else f"{other['course_type']} {other['start_time']:%H:%M}-{other['end_time']:%H:%M}")
+            raise InvalidInput("start_time", f"{row['session_date']:%a %d %b %Y} {row['start_time']:%H:%M}-"
+                                             f"{row['end_time']:%H:%M} overlaps {what} at {row['location']}. "
+                                             "Change the time or site, or allow the overlap if the site has room "
+                                             "for both: nothing was created.")
+    if not kept:
+        raise InvalidInput("start_time", "Every session overlaps one already at its site: nothing to create.")
+    return kept
+
+
+def create_session(engine: Engine, *, actor: Actor | None = None, on_clash: str = "allow", **spec) -> Session:
+    """Create one scheduled session. See `create_sessions` for the fields and `on_clash`."""
+    return create_sessions(engine, [spec], actor=actor, on_clash=on_clash)[0]
 
 
 def _jsonable(values: dict) -> dict:
@@ -130,31 +164,75 @@ def _not_fitting(conn: Connection, session_id: uuid.UUID, overflow: int) -> list
     return names
 
 
-def set_capacity(engine: Engine, session_id: object, capacity: object, *, actor: Actor | None = None) -> Session:
-    """Set the number of places; never below the places already booked.
+@dataclass(frozen=True)
+class ScheduleChange:
+    """What an admin change did, for the page to show as one outcome."""
 
-    Raises InvalidInput, SessionNotFound, CapacityBelowBooked (naming who would not fit).
+    session: Session
+    moved: tuple[Booking, ...] = ()      # bookings now on the session chosen for them
+    to_rebook: tuple[Booking, ...] = ()  # bookings of a cancelled session left to rebook
+
+
+def _moves(moves) -> list[tuple[object, uuid.UUID]]:
+    """(booking id or reference, target session id) pairs, from a mapping or pairs."""
+    pairs = list(moves.items()) if hasattr(moves, "items") else list(moves or ())
+    out = []
+    for pair in pairs:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise InvalidInput("moves", "Each move is a booking and the session to move it to.")
+        out.append((pair[0], validation.uuid_of(pair[1], "moves", "session")))
+    return out
+
+
+def _apply_moves(conn: Connection, session_id: uuid.UUID, chosen, who: str, *,
+                 promote_source: bool) -> list[Booking]:
+    """Move each chosen booking of the session; the first that cannot go stops everything
+    (the caller's transaction is rolled back) with a message naming it."""
+    moved = []
+    for ref, target in chosen:
+        found = booking.active_booking(conn, ref)
+        if found.session_id != session_id:
+            raise InvalidInput("moves", f"{found.reference} is not a booking of this session: nothing was changed.")
+        try:
+            moved.append(booking.move_in(conn, found, target, who, promote_source=promote_source))
+        except BookingError as exc:
+            raise InvalidInput("moves", f"{found.reference} {found.contact_name} could not be moved to "
+                                        f"{load_session(conn, target).label}: {exc} Nothing was changed.") from exc
+    return moved
+
+
+def set_capacity(engine: Engine, session_id: object, capacity: object, *, actor: Actor | None = None,
+                 moves=()) -> Session:
+    """Set the number of places; never below the places booked and held.
+
+    `moves` (booking -> session) first moves chosen bookings elsewhere to make room, in the
+    same transaction: all of it happens, or nothing. Raises InvalidInput, SessionNotFound,
+    CapacityBelowBooked (naming who would not fit).
     """
+    return set_capacity_with_moves(engine, session_id, capacity, moves, actor=actor).session
+
+
+def set_capacity_with_moves(engine: Engine, session_id: object, capacity: object, moves=(), *,
+                            actor: Actor | None = None) -> ScheduleChange:
+    """`set_capacity` that also says which bookings were moved."""
     who = require(actor, "admin", "change the schedule")
     sid = validation.uuid_of(session_id, "session_id", "session")
     new = validation.whole_number(capacity, "max_capacity", "Capacity", 1, get_settings().capacity_limit)
+    chosen = _moves(moves)
 
-    def fits(conn: Connection) -> bool:
-        return conn.execute(
-            sa.update(cs).where(cs.c.id == sid, cs.c.current_bookings + cs.c.held_places <= new)
-            .values(max_capacity=new, updated_at=utc_now())
-        ).rowcount == 1
-
-    def work(conn: Connection) -> Session:
+    def work(conn: Connection) -> ScheduleChange:
+        places.lock_all(conn, [sid, *(t for _, t in chosen)])
         before = load_session(conn, sid)
-        if not fits(conn) and not (reap_expired_holds(conn, sid) and fits(conn)):
+        moved = _apply_moves(conn, sid, chosen, who, promote_source=False)
+        if not places.resize(conn, sid, new):
             now = load_session(conn, sid)
             raise CapacityBelowBooked(now.current_bookings + now.held, new,
                                       _not_fitting(conn, sid, now.current_bookings + now.held - new))
-        promoted = promote_waiting(conn, sid, actor=who) if new > before.max_capacity else []
         record(conn, "session.capacity", actor=who, session_id=sid,
-               details={"before": before.max_capacity, "after": new, "promoted": promoted})
-        return load_session(conn, sid)
+               details={"before": before.max_capacity, "after": new,
+                        "moved": [b.reference for b in moved]})
+        places.promote_waiting(conn, sid)
+        return ScheduleChange(load_session(conn, sid), tuple(moved))
 
     return write(engine, work)
 
@@ -163,35 +241,35 @@ def cancel_session(engine: Engine, session_id: object, *, actor: Actor | None = 
                    reason: str | None = None) -> list[Booking]:
     """Cancel a scheduled session. Its bookings are kept, marked `rebook`, and returned.
 
-    Raises SessionNotFound, SessionNotBookable (already cancelled or completed).
+    Raises SessionNotFound, InvalidInput (already cancelled or completed).
     """
-    from core.booking import list_bookings
+    return list(cancel_session_with_moves(engine, session_id, actor=actor, reason=reason).to_rebook)
 
+
+def cancel_session_with_moves(engine: Engine, session_id: object, moves=(), *, actor: Actor | None = None,
+                              reason: str | None = None) -> ScheduleChange:
+    """Cancel a session and move the bookings chosen for it to their new sessions, in one
+    transaction: if one of them cannot be moved, nothing is cancelled and nothing moved.
+    The bookings not moved are kept, marked `rebook`."""
     who = require(actor, "admin", "change the schedule")
     sid = validation.uuid_of(session_id, "session_id", "session")
     why = validation.text(reason, "reason", "Reason", required=False, max_len=500)
+    chosen = _moves(moves)
 
-    def work(conn: Connection) -> None:
+    def work(conn: Connection) -> ScheduleChange:
+        places.lock_all(conn, [sid, *(t for _, t in chosen)])
         session = load_session(conn, sid)
-        cancelled = conn.execute(
-            sa.update(cs).where(cs.c.id == sid, cs.c.status == "scheduled")
-            .values(status="cancelled", current_bookings=0, held_places=0, updated_at=utc_now())
-        ).rowcount
-        if cancelled != 1:
+        if session.status != "scheduled":
             raise InvalidInput("session_id", f"{session.label} is already {session.status}; nothing was changed.")
-        moved = conn.execute(
-            sa.update(bk).where(bk.c.session_id == sid, bk.c.status == "confirmed").values(status="rebook")
-        ).rowcount
-        conn.execute(sa.update(ba).where(ba.c.session_id == sid).values(active_email=None))
-        conn.execute(sa.update(hd).where(hd.c.session_id == sid, hd.c.status == "active")
-                     .values(status="released", ended_at=utc_now()))
-        conn.execute(sa.update(wl).where(wl.c.session_id == sid, wl.c.status == "waiting")
-                     .values(status="withdrawn", ended_at=utc_now()))
         record(conn, "session.cancelled", actor=who, session_id=sid,
-               details={"reason": why, "bookings_to_rebook": moved, "places": session.current_bookings})
+               details={"reason": why, "places": session.current_bookings, **places.close(conn, sid)})
+        moved = _apply_moves(conn, sid, chosen, who, promote_source=False)
+        left = conn.execute(sa.select(bk.c.id).where(bk.c.session_id == sid, bk.c.status == "rebook")
+                            .order_by(bk.c.created_at, bk.c.reference)).scalars().all()
+        return ScheduleChange(load_session(conn, sid), tuple(moved),
+                              tuple(booking.active_booking(conn, i) for i in left))
 
-    write(engine, work)
-    return [b for b in list_bookings(engine, sid) if b.status == "rebook"]
+    return write(engine, work)
 
 
 def complete_past_sessions(engine: Engine, *, actor: Actor | None = None, before: dt.date | None = None) -> int:
@@ -206,7 +284,8 @@ def complete_past_sessions(engine: Engine, *, actor: Actor | None = None, before
         if not ids:
             return 0
         conn.execute(sa.update(cs).where(cs.c.id.in_(ids)).values(status="completed", updated_at=utc_now()))
-        record(conn, "sessions.completed", actor=who, details={"count": len(ids), "session_ids": [str(i) for i in ids]})
+        for sid in ids:
+            record(conn, "session.completed", actor=who, session_id=sid, details={"of": len(ids)})
         return len(ids)
 
     return write(engine, work)
@@ -214,5 +293,6 @@ def complete_past_sessions(engine: Engine, *, actor: Actor | None = None, before
 
 __all__ = [
     "create_session", "create_sessions", "get_session", "update_session", "set_capacity",
-    "cancel_session", "complete_past_sessions", "SessionNotFound",
+    "cancel_session", "cancel_session_with_moves", "set_capacity_with_moves", "ScheduleChange",
+    "complete_past_sessions", "SessionNotFound",
 ]

@@ -1,7 +1,10 @@
 """Waiting lists: first come, first served, promoted to bookings as places free up.
 
-Promotion itself happens in the transaction that frees the places (core.booking.
-promote_waiting): a cancellation, a move away, a raised capacity, a released or expired hold.
+Promotion itself happens in the transaction that frees the places (core.places.promote_waiting):
+a cancellation, a move away, a raised capacity, a released or expired hold. Joining and
+withdrawing take the session's row lock first (core.places.lock), so they never interleave
+with a promotion: a person joining while places are freed is either promoted or told to
+book, and a withdrawal reports what really happened.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core import validation
+from core import places, validation
 from core.availability import load_session
 from core.access import Actor, require
 from core.changes import record
@@ -19,6 +22,7 @@ from core.config import get_settings, now_local, utc_now
 from core.db import reading, write
 from core.errors import InvalidInput, SessionNotBookable
 from core.models import WaitlistEntry
+from core.schema import bookings as bk
 from core.schema import waitlist_entries as wl
 
 _ORDER = (wl.c.created_at, wl.c.id)
@@ -39,12 +43,15 @@ def join_waitlist(engine: Engine, session_id: object, *, name: str, email: str, 
     firm = validation.text(company, "company", "Company", required=False)
 
     def work(conn: Connection) -> WaitlistEntry:
+        places.lock(conn, sid)
+        if places.reap_expired(conn, sid):
+            places.promote_waiting(conn, sid)
         session = load_session(conn, sid)
         if session.status != "scheduled" or session.starts_at <= now_local():
             raise SessionNotBookable(session.label, "it is not open for booking")
         if session.remaining >= seats:
-            places = "place is" if session.remaining == 1 else "places are"
-            raise InvalidInput("seats", f"{session.remaining} {places} free on {session.label}: book instead.")
+            free = "place is" if session.remaining == 1 else "places are"
+            raise InvalidInput("seats", f"{session.remaining} {free} free on {session.label}: book instead.")
         already = conn.execute(sa.select(wl.c.id).where(
             wl.c.session_id == sid, wl.c.status == "waiting", wl.c.email == mail)).first()
         if already:
@@ -54,25 +61,34 @@ def join_waitlist(engine: Engine, session_id: object, *, name: str, email: str, 
                                         company=firm, seats=seats, status="waiting", created_at=utc_now(),
                                         created_by=who))
         record(conn, "waitlist.joined", actor=who, session_id=sid,
-               details={"entry_id": str(entry_id), "name": name, "seats": seats})
+               details={"entry_id": str(entry_id), "name": name, "email": mail, "phone": phone, "company": firm,
+                        "seats": seats})
         return _entries(conn, sid, entry_id)[0]
 
     return write(engine, work)
 
 
 def withdraw(engine: Engine, entry_id: object, *, actor: Actor | None = None) -> None:
-    """Take someone off a waiting list."""
+    """Take someone off a waiting list.
+
+    Raises InvalidInput when they are no longer waiting, saying why: promoted (with the
+    booking's reference: cancel that instead) or already withdrawn.
+    """
     who = require(actor, "staff", "keep waiting lists")
     eid = validation.uuid_of(entry_id, "entry_id", "waiting-list entry")
 
     def work(conn: Connection) -> None:
-        row = conn.execute(sa.select(wl).where(wl.c.id == eid)).first()
-        if row is None or row.status != "waiting":
-            raise InvalidInput("entry_id", "That person is no longer on the waiting list.")
-        conn.execute(sa.update(wl).where(wl.c.id == eid, wl.c.status == "waiting")
-                     .values(status="withdrawn", ended_at=utc_now()))
-        record(conn, "waitlist.withdrawn", actor=who, session_id=row.session_id,
-               details={"entry_id": str(eid), "name": row.name})
+        found = conn.execute(sa.select(wl.c.session_id).where(wl.c.id == eid)).first()
+        if found is None:
+            raise InvalidInput("entry_id", "That person is not on this waiting list.")
+        places.lock(conn, found.session_id)
+        row = conn.execute(sa.select(wl).where(wl.c.id == eid)).one()  # read under the lock
+        if row.status == "promoted":
+            reference = conn.execute(sa.select(bk.c.reference).where(bk.c.id == row.booking_id)).scalar()
+            raise InvalidInput("entry_id", f"{row.name} was given a place meanwhile: booking {reference}. "
+                                           "Cancel that booking if they no longer want it.")
+        if row.status != "waiting" or not places.end_entry(conn, row, "withdrawn", actor=who):
+            raise InvalidInput("entry_id", f"{row.name} is no longer on the waiting list.")
 
     write(engine, work)
 

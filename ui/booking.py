@@ -105,22 +105,16 @@ def _submit(session_id: str) -> None:
     st.session_state[K.form_full(session_id)] = None
     note = None
     hold = my_hold(session_id, drop_ended=False)
-    if hold:
-        try:
-            made = _book_from_hold(hold, request)
-        except HoldNotActive as exc:  # ran out or was ended: book the places if they are still free
-            st.session_state.pop(hold_state(session_id), None)
-            note = f"Your hold had {exc.why.removeprefix('has ').removeprefix('was ')}; the places were still free, so they are booked."
-        except Exception as exc:
-            _refused(session_id, exc)
-            return
-        else:
-            st.session_state.pop(hold_state(session_id), None)
-            _succeeded(session_id, request, key, made, session_id)
-            return
     try:
-        made = _book(session_id, request, key)
+        if hold:  # the core books the hold, or the places if the hold ended and they are free
+            held = _book_from_hold(hold, request)
+            st.session_state.pop(hold_state(session_id), None)
+            made, note = held.booking, held.note
+        else:
+            made = _book(session_id, request, key)
     except SessionFull as exc:
+        if hold:  # it had ended, and its places went meanwhile
+            st.session_state.pop(hold_state(session_id), None)
         st.session_state[K.form_errors(session_id)] = {"seats": str(exc)}
         st.session_state[K.form_full(session_id)] = {"request": request, "remaining": exc.remaining,
                                                      "message": str(exc), "attempt": _new_key()}
@@ -207,7 +201,7 @@ def _hold(session_id: str) -> None:
 
 
 def _book_from_hold(hold: dict, request: dict):
-    return core_holds.book_from_hold(
+    return core_holds.book_held(
         data.engine(), hold["id"],
         contact_name=request["contact_name"], contact_email=request["contact_email"],
         contact_phone=request["contact_phone"] or None, company=request["company"] or None,

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from core import booking as core_booking
 from core import importer, previews, recurrence, reports
 from core import sessions as core_sessions
 from core.config import get_settings, today
@@ -72,28 +71,17 @@ def session_label(s: Session) -> str:
             f"{s.end_time:%H:%M} · {s.short_code} · {s.location} · {s.current_bookings} of {s.max_capacity} booked")
 
 
-def _clash_text(found: Sequence[Session]) -> str:
-    return "; ".join(f"{s.course_type} {s.start_time:%H:%M}-{s.end_time:%H:%M}" for s in found)
-
-
 # --------------------------------------------------------------------------- one session
 
 
 def _create_one() -> None:
     ss = st.session_state
     day, start, end, location = ss[OK.ONE_DATE], ss[OK.ONE_START], ss[OK.ONE_END], ss[OK.ONE_LOCATION]
-    try:
-        if start and end and end > start and not ss[OK.ONE_ALLOW_CLASH]:
-            found = recurrence.find_clashes(data.engine(), location, [(day, start, end)])
-            if found:
-                _say("one", "warning", f"Not created: it overlaps {_clash_text(next(iter(found.values())))} at "
-                                       f"{location} that day. Change the time, or tick 'Create even if it "
-                                       "overlaps' if the site has room for both.")
-                return
+    try:  # the overlap is checked in the transaction that creates the session
         made = core_sessions.create_session(
             data.engine(), course_type=ss[OK.ONE_COURSE], session_date=day, start_time=start, end_time=end,
             location=location, max_capacity=ss[OK.ONE_CAPACITY], instructor_notes=ss[OK.ONE_NOTES] or None,
-            actor=actor(),
+            on_clash="allow" if ss[OK.ONE_ALLOW_CLASH] else "refuse", actor=actor(),
         )
     except Exception as exc:  # shown to the user; nothing was saved
         _failed("one", exc)
@@ -327,42 +315,31 @@ def _apply_preview() -> None:
     except Exception as exc:
         _failed("edit", exc)
         return
-    moves, moved, label = _moves(seen), [], seen.session.label
-    if asked["kind"] == "cancel":
-        try:
-            core_sessions.cancel_session(engine, sid, actor=actor(), reason=asked.get("reason"))
-        except Exception as exc:
-            _failed("edit", exc)
-            return
-        st.session_state[OK.CANCEL_CONFIRM] = False
-    for b, target in moves:  # each move is its own booking change: it lands whole or not at all
-        try:
-            core_booking.move(engine, b.id, target, actor=actor())
-        except Exception as exc:
-            done = f"Moved {', '.join(moved)}. " if moved else ""
-            what = f"Cancelled {label}. " if asked["kind"] == "cancel" else ""
-            _say("edit", "error", f"{what}{done}{b.reference} {b.contact_name} was not moved: {exc} "
-                                  + ("It is marked for rebooking." if asked["kind"] == "cancel"
-                                     else "The capacity was not changed."))
-            return
-        moved.append(b.reference)
-    done = f"Moved {', '.join(moved)}. " if moved else ""
-    if asked["kind"] == "capacity":
-        try:
-            made = core_sessions.set_capacity(engine, sid, asked["capacity"], actor=actor())
-        except Exception as exc:
-            _say("edit", "error", f"{done}The capacity was not changed: {exc}")
-            return
-        _say("edit", "success", f"{done}{made.label} now has {made.max_capacity} places ({made.remaining} left).")
+    moves, label = _moves(seen), seen.session.label
+    try:  # one core call, one transaction: everything asked happens, or nothing
+        if asked["kind"] == "cancel":
+            done = core_sessions.cancel_session_with_moves(engine, sid, [(b.id, t) for b, t in moves],
+                                                           actor=actor(), reason=asked.get("reason"))
+        else:
+            done = core_sessions.set_capacity_with_moves(engine, sid, asked["capacity"],
+                                                         [(b.id, t) for b, t in moves], actor=actor())
+    except Exception as exc:
+        _failed("edit", exc)
         return
-    left = [b for b in core_booking.list_bookings(engine, sid) if b.status == "rebook"]
+    moved = f"Moved {', '.join(b.reference for b in done.moved)}. " if done.moved else ""
+    if asked["kind"] == "capacity":
+        made = done.session
+        _say("edit", "success", f"{moved}{made.label} now has {made.max_capacity} places ({made.remaining} left).")
+        return
+    st.session_state[OK.CANCEL_CONFIRM] = False
+    left = list(done.to_rebook)
     if left:
-        _say("edit", "warning", f"Cancelled {label}. {done}"
+        _say("edit", "warning", f"Cancelled {label}. {moved}"
                                 f"{'This booking is' if len(left) == 1 else f'These {len(left)} bookings are'} "
                                 "marked for rebooking; nothing was deleted. Contact each one to offer another date:",
              _rebook_rows(left))
     else:
-        _say("edit", "success", f"Cancelled {label}. {done}".strip())
+        _say("edit", "success", f"Cancelled {label}. {moved}".strip())
 
 
 def _discard_preview() -> None:

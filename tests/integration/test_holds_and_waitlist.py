@@ -185,9 +185,11 @@ def test_the_sweeper_gives_an_expired_holds_places_to_the_waiting_list_and_moves
     entry = waitlist.join_waitlist(engine, session.id, name="Ann Lee", email="ann@example.com", actor=STAFF)
     assert holds.expire_due_holds(engine) == 0
     clock.advance(minutes=5)
-    version = changes.latest_version(engine)
+    cursor = changes.feed_cursor(engine)
     assert holds.expire_due_holds(engine) == 1
-    assert changes.latest_version(engine) == version + 1
+    caused = changes.changes_since(engine, cursor)
+    assert [(c.action, c.actor) for c in caused.changes] == [("hold.expired", "system"), ("waitlist.promoted", "system")]
+    assert caused.latest > cursor.version and caused.session_ids == {session.id}
     seen = get_session(engine, session.id)
     assert (seen.current_bookings, seen.held, seen.waiting) == (1, 0, 0)
     [promoted] = waitlist.list_waitlist(engine, session.id, include_ended=True)
