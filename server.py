@@ -3,23 +3,26 @@
   /push                 WebSocket: the change version on connect, every new one after
                         (at most one per ~200 ms, the latest), a heartbeat when quiet
   /healthz              database reachable?, change version, open push links (for the LB)
-  /api/calendar/availability?startDate=&endDate=&courseType=&location=
-                        bookable sessions as FullCalendar events (JSON)
-  /calendar.ics         a subscription feed for Outlook / Google Calendar
+  /api/calendar/availability?start=&end=  (FullCalendar's, end excluded)
+            or ?startDate=&endDate=  (both included); &courseType=&location=&timeZone=
+                        sessions that can still be booked, as FullCalendar events (JSON)
+  /calendar.ics         a subscription feed for Outlook / Google Calendar (ETag, 304)
+  /api/export?format=csv|xlsx|ics&from=&to=&courseType=&location=&includeCancelled=1
+                        the sessions file, for scheduled jobs while the app owns DuckDB
 
 `streamlit run Home.py` still serves the same pages without these routes; pages then
 poll (see ui/push.py). When sign-in is configured ([auth] or [users] in the secrets) or a
 FEED_TOKEN is set, the JSON and ICS routes want that token: `?token=...`, or the header
-`Authorization: Bearer ...`, or `X-Feed-Token`; otherwise 401. The WebSocket accepts only
-pages of this site (Origin = Host) or origins listed in PUSH_ALLOWED_ORIGINS.
+`Authorization: Bearer ...`, or `X-Feed-Token`; otherwise 401. Pages of the origins in
+FEED_ALLOWED_ORIGINS may read these routes from the browser (CORS, with preflight). The
+WebSocket accepts only pages of this site (Origin = Host) or origins listed in
+PUSH_ALLOWED_ORIGINS. The logic of the feeds is in core/feeds.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
-import hashlib
 import hmac
 import json
 import os
@@ -32,24 +35,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from core import catalog, exports, notify
-from core.availability import find_sessions
+from core import feeds, holds, notify
 from core.changes import latest_version
-from core.config import today
 from core.db import check_connection, get_engine
 from core.errors import BookingError, DatabaseUnavailable
-from core.models import LOCATIONS, Session
 from ui.auth import parse_config
 from ui.push import PUSH_PATH, url_path
-
-MAX_RANGE_DAYS = 366
-ICS_PAST_DAYS = 30
-ICS_FUTURE_DAYS = 365
-
-
-class BadRequest(Exception):
-    pass
-
 
 # --- the push link ------------------------------------------------------------------------
 
@@ -139,48 +130,6 @@ def _unauthorised() -> JSONResponse:
                         headers={"WWW-Authenticate": "Bearer"})
 
 
-def _local_date(name: str, raw: str | None) -> dt.date:
-    """A date as written (YYYY-MM-DD, or the date part of an ISO date-time): never via UTC."""
-    if not raw:
-        raise BadRequest(f"{name} is required, e.g. {name}=2026-03-01.")
-    text = raw.strip()
-    try:
-        if len(text) > 10 and text[10] in "T ":
-            dt.datetime.fromisoformat(text.replace("Z", "+00:00"))  # a well-formed date-time...
-            text = text[:10]  # ...of which the date is taken as written
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise BadRequest(f"{name} {raw!r} is not a date; use YYYY-MM-DD, e.g. 2026-03-01.") from None
-
-
-def _locations(raw: str | None) -> tuple[str, ...] | None:
-    if not raw:
-        return None
-    found = []
-    for part in raw.split(","):
-        word = part.strip().lower()
-        match = [loc for loc in LOCATIONS if word in (loc.lower(), loc[-1].lower())]
-        if not match:
-            raise BadRequest(f"location {part.strip()!r} is not a site; use one of {', '.join(LOCATIONS)} (or A, B).")
-        found.append(match[0])
-    return tuple(dict.fromkeys(found))
-
-
-def _course_types(engine, raw: str | None) -> tuple[str, ...] | None:
-    if not raw:
-        return None
-    types = catalog.list_course_types(engine)
-    found = []
-    for part in raw.split(","):
-        word = part.strip().lower()
-        match = [t.name for t in types if word in (t.name.lower(), t.short_code.lower())]
-        if not match:
-            known = ", ".join(f"{t.name} ({t.short_code})" for t in types)
-            raise BadRequest(f"courseType {part.strip()!r} is not a course; known: {known}.")
-        found.append(match[0])
-    return tuple(dict.fromkeys(found))
-
-
 def _bad(message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=400)
 
@@ -189,93 +138,86 @@ def _unavailable(exc: Exception) -> JSONResponse:
     return JSONResponse({"error": f"The database cannot be reached: {exc}"}, status_code=503)
 
 
-# --- /api/calendar/availability -------------------------------------------------------------
+# --- CORS: pages of the origins in FEED_ALLOWED_ORIGINS may read the feeds ------------------------
+
+_CORS_REQUEST_HEADERS = "Authorization, If-None-Match, X-Feed-Token"
 
 
-def _event(s: Session) -> dict:
-    """One bookable session in the seed's shape, which FullCalendar reads as an event."""
-    percent = round(100 * s.current_bookings / s.max_capacity) if s.max_capacity else 100
-    return {
-        "id": str(s.id),
-        "title": s.course_type,
-        "date": s.session_date.isoformat(),
-        "start": f"{s.session_date.isoformat()}T{s.start_time:%H:%M:%S}",
-        "end": f"{s.session_date.isoformat()}T{s.end_time:%H:%M:%S}",
-        "location": s.location,
-        "availableSpots": s.remaining,
-        "maxCapacity": s.max_capacity,
-        "color": s.colour,
-        "extendedProps": {
-            "courseType": s.course_type, "shortCode": s.short_code, "location": s.location,
-            "currentBookings": s.current_bookings, "availableSpots": s.remaining,
-            "maxCapacity": s.max_capacity, "percentFull": percent, "state": s.state,
-        },
-    }
+def _cors(request: Request) -> dict[str, str]:
+    """The headers that let a listed origin's page read the answer (none for others)."""
+    origin = request.headers.get("origin")
+    if not feeds.origin_allowed(origin):
+        return {"Vary": "Origin"}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin",
+            "Access-Control-Expose-Headers": "ETag, Content-Disposition"}
 
 
-def _availability(params) -> list[dict]:
-    engine = get_engine()
-    start = _local_date("startDate", params.get("startDate"))
-    end = _local_date("endDate", params.get("endDate"))
-    if end < start:
-        raise BadRequest("endDate is before startDate.")
-    if (end - start).days >= MAX_RANGE_DAYS:
-        raise BadRequest(f"Ask for at most {MAX_RANGE_DAYS} days at a time.")
-    courses = _course_types(engine, params.get("courseType"))
-    locations = _locations(params.get("location"))
-    sessions = find_sessions(engine, start, end, course_types=courses, locations=locations,
-                             availability=("available", "almost_full"))
-    return [_event(s) for s in sessions]
+def _preflight(request: Request) -> Response:
+    """OPTIONS: a listed origin may GET with Authorization (the token) and If-None-Match;
+    any other origin gets a 403 without the headers, so the browser refuses the request."""
+    if not request.headers.get("origin"):
+        return Response(status_code=204, headers={"Allow": "GET, HEAD, OPTIONS"})
+    if not feeds.origin_allowed(request.headers["origin"]):
+        return Response(status_code=403, headers={"Vary": "Origin"})
+    return Response(status_code=204, headers={
+        **_cors(request), "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+        "Access-Control-Allow-Headers": _CORS_REQUEST_HEADERS, "Access-Control-Max-Age": "600"})
 
 
-async def availability(request: Request) -> Response:
-    if not _authorised(request):
-        return _unauthorised()
-    try:
-        events = await run_in_threadpool(_availability, request.query_params)
-    except (BadRequest, BookingError) as exc:
-        if isinstance(exc, DatabaseUnavailable):
-            return _unavailable(exc)
-        return _bad(str(exc))
+def feed_route(work):
+    """A feed endpoint: preflight, the token, then `work(request)` in a thread pool; a
+    FeedError is a 400, an unreachable database a 503; CORS headers on every answer."""
+
+    async def endpoint(request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return _preflight(request)
+        if not _authorised(request):
+            response = _unauthorised()
+        else:
+            try:
+                response = await run_in_threadpool(work, request)
+            except DatabaseUnavailable as exc:
+                response = _unavailable(exc)
+            except (feeds.FeedError, BookingError) as exc:
+                response = _bad(str(exc))
+        response.headers.update(_cors(request))
+        return response
+
+    return endpoint
+
+
+# --- /api/calendar/availability, /calendar.ics, /api/export -------------------------------------
+
+
+def _availability(request: Request) -> Response:
+    events = feeds.availability_events(get_engine(), request.query_params)
     return JSONResponse(events, headers={"Cache-Control": "no-store"})
 
 
-# --- /calendar.ics ----------------------------------------------------------------------------
-
-
-def _ics(params, if_none_match: str | None) -> tuple[str, bytes | None]:
-    """(etag, body); body None when the caller's copy (If-None-Match) is still current."""
-    engine = get_engine()
-    courses = _course_types(engine, params.get("courseType"))
-    locations = _locations(params.get("location"))
-    version = latest_version(engine)
-    first = today() - dt.timedelta(days=ICS_PAST_DAYS)
-    last = today() + dt.timedelta(days=ICS_FUTURE_DAYS)
-    tag = hashlib.sha256(repr((version, first, courses, locations)).encode()).hexdigest()[:20]
-    etag = f'"{tag}"'
-    if if_none_match == etag:
-        return etag, None
-    scope = exports.ExportScope(first, last, course_types=courses, locations=locations, include_cancelled=True)
-    return etag, exports.sessions_ics(exports.load_sessions(engine, scope))
-
-
-async def calendar_ics(request: Request) -> Response:
-    if not _authorised(request):
-        return _unauthorised()
-    try:
-        etag, body = await run_in_threadpool(_ics, request.query_params, request.headers.get("if-none-match"))
-    except (BadRequest, BookingError) as exc:
-        if isinstance(exc, DatabaseUnavailable):
-            return _unavailable(exc)
-        return _bad(str(exc))
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if body is None:
+def _ics(request: Request) -> Response:
+    feed = feeds.ics_feed(get_engine(), request.query_params)
+    headers = {"ETag": feed.etag, "Cache-Control": "no-cache"}
+    if feeds.etag_matches(request.headers.get("if-none-match"), feed.etag):
         return Response(status_code=304, headers=headers)
-    return Response(body, media_type="text/calendar; charset=utf-8",
+    return Response(feed.render(), media_type="text/calendar; charset=utf-8",
                     headers={**headers, "Content-Disposition": 'inline; filename="courses.ics"'})
 
 
+def _export(request: Request) -> Response:
+    made = feeds.export_file(get_engine(), request.query_params)
+    return Response(made.data, media_type=made.mime, headers={
+        "Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="{made.file_name}"'})
+
+
 # --- the app ---------------------------------------------------------------------------------
+
+
+FEED_METHODS = ["GET", "HEAD", "OPTIONS"]
+FEED_ROUTES = [
+    Route(url_path("/api/calendar/availability"), feed_route(_availability), methods=FEED_METHODS),
+    Route(url_path("/calendar.ics"), feed_route(_ics), methods=FEED_METHODS),
+    Route(url_path("/api/export"), feed_route(_export), methods=FEED_METHODS),
+]
 
 
 @contextlib.asynccontextmanager
@@ -284,9 +226,13 @@ async def lifespan(_app):
     with contextlib.suppress(DatabaseUnavailable):
         await run_in_threadpool(check_connection, engine)
     notify.start(engine)
+    # The app's background work starts with the server, not with the first page drawn:
+    # expired holds must free their places in a process that only serves the feeds.
+    holds.start_expiry_sweeper(engine)
     try:
         yield
     finally:
+        holds.stop_expiry_sweeper(engine)
         notify.stop()
 
 
@@ -296,7 +242,6 @@ app = st.App(
     routes=[
         WebSocketRoute(url_path(PUSH_PATH), push),
         Route(url_path("/healthz"), healthz),
-        Route(url_path("/api/calendar/availability"), availability),
-        Route(url_path("/calendar.ics"), calendar_ics),
+        *FEED_ROUTES,
     ],
 )

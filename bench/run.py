@@ -43,6 +43,7 @@ BENCHMARKS = {
     "booking": ("bench.throughput", "Booking throughput"),
     "query": ("bench.calendar_query", "Calendar query"),
     "pages": ("bench.page_timings", "Page timings with 20,000 sessions"),
+    "exports": ("bench.exports", "Exports of 20,000 sessions"),
     "memory": ("bench.memory", "Memory over an hour-equivalent of polls"),
     # last: it opens as many of its 100 pages as the time left allows (a slow machine
     # measures fewer and scales to 100), so every other figure is taken on any machine

@@ -6,12 +6,15 @@ CAPACITY_LIMIT      most places a session may have; default 12
 LIVE_POLL_SECONDS   how often open pages ask for changes; default 2
 HOLD_MINUTES        how long a hold keeps places for a caller; default 10
 APP_NOW             start the app's clock at this time at the sites (see core/clock.py)
+FEED_ALLOWED_ORIGINS  comma-separated origins (https://www.example.co.uk) whose pages may
+                    read the feeds from the browser (CORS); none by default
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,6 +35,7 @@ class Settings:
     capacity_limit: int
     live_poll_seconds: float
     hold_minutes: float = 10.0
+    feed_allowed_origins: tuple[str, ...] = ()  # lower case, no trailing slash
 
 
 def _secrets() -> dict:
@@ -78,7 +82,21 @@ def get_settings() -> Settings:
             "LIVE_POLL_SECONDS", _setting("LIVE_POLL_SECONDS", secrets, "2"), float, 0.2, 600
         ),
         hold_minutes=_number("HOLD_MINUTES", _setting("HOLD_MINUTES", secrets, "10"), float, 0.05, 24 * 60),
+        feed_allowed_origins=_origins(_setting("FEED_ALLOWED_ORIGINS", secrets, "")),
     )
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    """'https://a.example, https://b.example/' -> the origins as browsers send them."""
+    found = []
+    for part in raw.split(","):
+        origin = part.strip().rstrip("/").lower()
+        if origin and origin != "*" and not re.fullmatch(r"https?://[^/\s?#]+", origin):
+            raise ConfigError(f"FEED_ALLOWED_ORIGINS: {part.strip()!r} is not an origin; "
+                              "write scheme and host only, e.g. https://www.example.co.uk.")
+        if origin:
+            found.append(origin)
+    return tuple(dict.fromkeys(found))
 
 
 def now_local() -> dt.datetime:

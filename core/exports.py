@@ -42,6 +42,8 @@ STATE_LABELS = {
     "full": "Full",
     "cancelled": "Cancelled",
     "completed": "Completed",
+    "running": "Running (started)",
+    "over": "Over",
 }
 UID_DOMAIN = "availability-calendar"
 
@@ -588,28 +590,68 @@ def register_html(registers: Sequence[Register], *, title: str = "Attendance reg
 
 
 def _event_summary(s: Session) -> str:
-    if s.status == "cancelled":
+    if s.state == "cancelled":
         return f"CANCELLED: {s.course_type}"
-    if s.status == "completed":
-        return f"{s.course_type} (completed)"
+    if s.state in ("running", "over", "completed"):  # started: never places left
+        return f"{s.course_type} ({'running' if s.state == 'running' else 'over'})"
     if s.remaining == 0:
         return f"{s.course_type} - FULL"
     places = "place" if s.remaining == 1 else "places"
     return f"{s.course_type} - {s.remaining} {places} left"
 
 
+# SEQUENCE counts seconds from here to the event's LAST-MODIFIED: it grows with every change
+# a client can see, also one made by no write (a hold running out, the session starting).
+_SEQUENCE_EPOCH = dt.datetime(2024, 1, 1)
+
+
+def load_modified(engine: Engine, sessions: Sequence[Session]) -> dict[uuid.UUID, dt.datetime]:
+    """When each session's event last changed (naive UTC, whole seconds): the last write to
+    the session, the last of its holds to run out, its start and its end, whichever is latest
+    and has happened."""
+    from core.config import get_settings, utc_now
+    from core.db import reading
+    from core.schema import course_sessions as cs
+    from core.schema import holds as hd
+
+    if not sessions:
+        return {}
+    now, tz = utc_now(), get_settings().timezone
+    expired = (sa.select(sa.func.max(hd.c.expires_at))
+               .where(hd.c.session_id == cs.c.id, hd.c.expires_at <= sa.bindparam("now")).scalar_subquery())
+    first, last = min(s.session_date for s in sessions), max(s.session_date for s in sessions)
+    stmt = sa.select(cs.c.id, cs.c.updated_at, expired).where(cs.c.session_date.between(first, last))
+    with reading(engine) as conn:
+        written = {r[0]: max(r[1], r[2] or r[1]) for r in conn.execute(stmt, {"now": now})}
+    out = {}
+    for s in sessions:
+        moments = [written.get(s.id, _SEQUENCE_EPOCH)]
+        for local in (s.starts_at, s.ends_at):
+            at = local.replace(tzinfo=tz).astimezone(dt.timezone.utc).replace(tzinfo=None)
+            if at <= now:
+                moments.append(at)
+        out[s.id] = max(moments).replace(microsecond=0)
+    return out
+
+
 def sessions_ics(
     sessions: Sequence[Session], *, tz=None, stamp: dt.datetime | None = None,
-    calendar_name: str = "Course availability",
+    calendar_name: str = "Course availability", modified: dict[uuid.UUID, dt.datetime] | None = None,
+    span: tuple[dt.date, dt.date] | None = None,
 ) -> bytes:
     """An RFC 5545 calendar: VTIMEZONE for the sites' zone, one VEVENT per session.
 
-    DTSTART/DTEND are the local wall-clock times with TZID (no UTC round trip). UIDs are
-    stable per session, so importing a newer file updates events instead of doubling them.
+    DTSTART/DTEND are the local wall-clock times with TZID (no UTC round trip); the
+    VTIMEZONE is written by core.vtimezone as every client reads it (a yearly RRULE, else
+    one RDATE per line), right for `span` (default: the sessions' dates). UIDs are stable per
+    session, so importing a newer file updates events instead of doubling them; with
+    `modified` (load_modified) each event says when it last changed (LAST-MODIFIED) and a
+    SEQUENCE that grows with it, so clients replace an old title.
     """
     from icalendar import Calendar, Event
 
     from core.config import get_settings, today, utc_now
+    from core.vtimezone import vtimezone
 
     tz = tz or get_settings().timezone
     stamp = stamp or utc_now().replace(microsecond=0, tzinfo=dt.timezone.utc)
@@ -620,10 +662,18 @@ def sessions_ics(
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", calendar_name)
     cal.add("x-wr-timezone", tz.key)
+    if span is None:
+        days = [s.session_date for s in sessions] or [today()]
+        span = (min(days), max(days))
+    cal.add_component(vtimezone(tz, *span))
     for s in sessions:
         ev = Event()
         ev.add("uid", f"{s.id}@{UID_DOMAIN}")
         ev.add("dtstamp", stamp)
+        if modified and s.id in modified:
+            changed = modified[s.id]
+            ev.add("last-modified", changed.replace(tzinfo=dt.timezone.utc))
+            ev.add("sequence", max(int((changed - _SEQUENCE_EPOCH).total_seconds()), 0))
         ev.add("dtstart", dt.datetime.combine(s.session_date, s.start_time, tzinfo=tz))
         ev.add("dtend", dt.datetime.combine(s.session_date, s.end_time, tzinfo=tz))
         ev.add("summary", _event_summary(s))
@@ -638,15 +688,6 @@ def sessions_ics(
         ev.add("transp", "TRANSPARENT")
         ev.add("x-places-left", str(s.remaining))
         cal.add_component(ev)
-    if sessions:
-        first = min(s.session_date for s in sessions)
-        last = max(s.session_date for s in sessions)
-        cal.add_missing_timezones(first_date=dt.date(first.year - 1, 1, 1), last_date=dt.date(last.year + 1, 12, 31))
-    else:
-        from icalendar import Timezone
-
-        cal.add_component(Timezone.from_tzid(tz.key, first_date=today().replace(month=1, day=1),
-                                             last_date=today().replace(month=12, day=31)))
     return cal.to_ical()
 
 
@@ -680,7 +721,7 @@ def export_sessions(engine: Engine, scope: ExportScope, fmt: str) -> ExportFile:
     elif fmt == "xlsx":
         data = sessions_xlsx(engine, scope, sessions=sessions)
     else:
-        data = sessions_ics(sessions)
+        data = sessions_ics(sessions, modified=load_modified(engine, sessions), span=(scope.start, scope.end))
     return ExportFile(data, f"{scope.file_stem()}.{fmt}", MIME[fmt], len(sessions))
 
 

@@ -10,6 +10,7 @@ LOCATIONS: tuple[str, ...] = ("Location A", "Location B")
 SESSION_STATUSES: tuple[str, ...] = ("scheduled", "cancelled", "completed")
 BOOKING_STATUSES: tuple[str, ...] = ("confirmed", "cancelled", "rebook")
 AVAILABILITY_STATES: tuple[str, ...] = ("available", "almost_full", "full")
+PHASES: tuple[str, ...] = ("upcoming", "running", "over")  # set by core.availability from the clock
 ALMOST_FULL_AT = 3  # this many places left or fewer (but not none) is "almost full"
 
 
@@ -48,15 +49,25 @@ class Session:
     instructor_notes: str | None = None
     held: int = 0      # places held right now by unexpired holds
     waiting: int = 0   # people on the waiting list
+    phase: str = "upcoming"  # upcoming / running / over, when read (core.availability.phase)
 
     @property
     def remaining(self) -> int:
-        """Places that can be booked now: capacity less bookings and live holds."""
+        """Places that can be booked now: capacity less bookings and live holds; none once
+        the session has started, whatever its status."""
+        if self.phase != "upcoming":
+            return 0
         return max(self.max_capacity - self.current_bookings - self.held, 0)
 
     @property
     def state(self) -> str:
-        """available / almost_full / full; `cancelled` or `completed` when not scheduled."""
+        """available / almost_full / full while upcoming and scheduled; `running` or `over`
+        once started (an admin marking it completed or not); `cancelled`; `completed` for a
+        session marked completed before its time."""
+        if self.status == "cancelled":
+            return "cancelled"
+        if self.phase != "upcoming":
+            return self.phase
         if self.status != "scheduled":
             return self.status
         return availability_state(self.remaining)

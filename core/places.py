@@ -23,7 +23,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from core.availability import load_session
+from core.availability import load_session, upcoming_at
 from core.changes import record
 from core.config import now_local, utc_now
 from core.errors import SessionFull, SessionNotBookable
@@ -61,18 +61,14 @@ def lock(conn: Connection, session_id: uuid.UUID) -> None:
 
 def bookable_now():
     """The session has not started yet (site wall-clock time, from the one clock)."""
-    now = now_local()
-    return sa.or_(
-        cs.c.session_date > now.date(),
-        sa.and_(cs.c.session_date == now.date(), cs.c.start_time > now.time().replace(microsecond=0)),
-    )
+    return upcoming_at(now_local())
 
 
 def why_not(session: Session, seats: int) -> Exception:
     """The refusal for `seats` places on a session read under its lock."""
     if session.status == "cancelled":
         return SessionNotBookable(session.label, "it has been cancelled")
-    if session.status == "completed" or session.starts_at <= now_local():
+    if session.status == "completed" or session.phase != "upcoming":
         return SessionNotBookable(session.label, f"it started at {session.start_time:%H:%M} on {session.session_date:%d %b %Y}")
     return SessionFull(session.remaining, session.label, seats)
 

@@ -18,7 +18,7 @@ from core import places, validation
 from core.availability import load_session
 from core.access import Actor, require
 from core.changes import record
-from core.config import get_settings, now_local, utc_now
+from core.config import get_settings, utc_now
 from core.db import reading, write
 from core.errors import InvalidInput, SessionNotBookable
 from core.models import WaitlistEntry
@@ -47,7 +47,7 @@ def join_waitlist(engine: Engine, session_id: object, *, name: str, email: str, 
         if places.reap_expired(conn, sid):
             places.promote_waiting(conn, sid)
         session = load_session(conn, sid)
-        if session.status != "scheduled" or session.starts_at <= now_local():
+        if session.status != "scheduled" or session.phase != "upcoming":
             raise SessionNotBookable(session.label, "it is not open for booking")
         if session.remaining >= seats:
             free = "place is" if session.remaining == 1 else "places are"

@@ -1,5 +1,6 @@
 """Exports: the filtered sessions as CSV, Excel or a calendar feed; attendance registers for
-a session or a day; and the command that makes the same file on a schedule."""
+a session or a day; and how to get the same file on a schedule (the app's export route, or
+the command line)."""
 
 import streamlit as st
 

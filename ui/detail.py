@@ -45,7 +45,7 @@ def _counts(s: Session) -> None:
         st.error(f"**{text}**", icon=":material/event_busy:")
     elif s.state == "almost_full":
         st.warning(f"**{text}**", icon=":material/hourglass_bottom:")
-    elif s.state in ("cancelled", "completed"):
+    elif s.state in ("cancelled", "completed", "running", "over"):
         st.info(f"**{STATE_TEXT[s.state]}**")
     else:
         st.success(f"**{text}**", icon=":material/event_available:")

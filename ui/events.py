@@ -23,7 +23,7 @@ TEXT_DARK = "#111827"
 CALENDAR_HEIGHT = 760  # px; the component sets its iframe height once, at mount
 
 STATE_TEXT = {"available": "Available", "almost_full": "Almost full", "full": "FULL",
-              "cancelled": "Cancelled", "completed": "Completed"}
+              "cancelled": "Cancelled", "completed": "Completed", "running": "Running now", "over": "Over"}
 
 
 def places_text(session: Session, *, long: bool = False) -> str:
@@ -32,9 +32,10 @@ def places_text(session: Session, *, long: bool = False) -> str:
     state = session.state
     if state == "cancelled":
         return "CANCELLED"
-    if state == "completed":
-        return f"done, {session.current_bookings} booked" if long is False else (
-            f"Completed: {session.current_bookings} of {session.max_capacity} booked")
+    if state in ("completed", "running", "over"):  # started: no places left to offer
+        word = {"running": "running", "over": "over"}.get(state, "done")
+        return f"{word}, {session.current_bookings} booked" if long is False else (
+            f"{STATE_TEXT[state]}: {session.current_bookings} of {session.max_capacity} booked")
     if state == "full":
         # 'fully booked' would be untrue while some of the places are only held
         text = ("NO PLACE FREE" if getattr(session, "held", 0) else "FULLY BOOKED") if long else "FULL"

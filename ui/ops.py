@@ -220,7 +220,8 @@ def sessions_downloads(start: dt.date, end: dt.date, filters: Filters, version: 
     xlsx_col.caption("Sheets: Summary, Sessions and Bookings (with contacts and attendees).")
     ics_col.download_button("Calendar (.ics)", _export_file(scope, "ics"), file_name=f"{stem}.ics",
                             mime=MIME["ics"], key=OK.EXP_ICS, icon=":material/event:", width="stretch")
-    ics_col.caption("For Outlook or Google Calendar: one event per session with places left, UK time.")
+    ics_col.caption("For Outlook or Google Calendar: every session, saying its places left, FULL, "
+                    "running, over or cancelled; UK time.")
 
 
 def _register_label(by_id: dict[str, Session]):
@@ -278,10 +279,41 @@ def command_line(start: dt.date, end: dt.date, filters: Filters, types: Sequence
     return " ".join(parts)
 
 
+def export_url(start: dt.date, end: dt.date, filters: Filters, types: Sequence[CourseType], base: str) -> str:
+    """The app's /api/export address that gives the same sessions file (server.py)."""
+    from urllib.parse import urlencode
+
+    codes = {t.name: t.short_code for t in types}
+    query = {"format": "xlsx", "from": f"{start:%Y-%m-%d}", "to": f"{end:%Y-%m-%d}"}
+    if filters.course_types:
+        query["courseType"] = ",".join(codes.get(c, c) for c in filters.course_types)
+    if filters.locations:
+        query["location"] = ",".join(loc.removeprefix("Location ") for loc in filters.locations)
+    if filters.show_cancelled:
+        query["includeCancelled"] = "1"
+    return f"{base.rstrip('/')}/api/export?{urlencode(query)}"
+
+
+def _app_address() -> str:
+    try:
+        url = st.context.url or ""
+    except AttributeError:  # an older Streamlit
+        url = ""
+    parts = url.split("/")
+    return "/".join(parts[:3]) if url.startswith("http") else "https://calendar.example.co.uk"
+
+
 def command_line_hint(start: dt.date, end: dt.date, filters: Filters, types: Sequence[CourseType]) -> None:
-    st.subheader("From the command line")
-    st.caption("The same sessions export for a scheduled job (formats csv, xlsx or ics). The availability "
+    st.subheader("On a schedule")
+    st.caption("The same sessions export for a scheduled job (format csv, xlsx or ics). The availability "
                "filter applies on this page only.")
+    st.markdown("**While the app runs** (on DuckDB, the default, always this way: the app owns the database "
+                "file and the command line cannot open it): ask the app for the file, with the feed token "
+                "when sign-in is configured.")
+    url = export_url(start, end, filters, types, _app_address())
+    st.code(f'curl -fsS -H "Authorization: Bearer $FEED_TOKEN" -o sessions_{start:%Y-%m-%d}.xlsx "{url}"',
+            language="bash")
+    st.markdown("**On PostgreSQL, or with the app stopped**: the command line reads the database itself.")
     st.code(command_line(start, end, filters, types), language="bash")
 
 

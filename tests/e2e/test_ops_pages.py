@@ -267,13 +267,15 @@ def test_importing_a_good_file_creates_every_row(writable_demo_db_url, use_datab
 # --------------------------------------------------------------------------- exports
 
 
-def test_exports_page_offers_every_file_and_the_matching_command(demo_db_url, use_database):
+def test_exports_page_offers_every_file_the_export_route_and_the_matching_command(demo_db_url, use_database):
     use_database(demo_db_url)
     at = run_page("pages/5_Exports.py", course="EFAW", location="B")
     labels = {b.key: b for b in at.get("download_button")}
     assert {OK.EXP_CSV, OK.EXP_XLSX, OK.EXP_ICS} <= set(labels)
     command = texts(at.code)
     assert "python -m core export --format xlsx" in command and "--course-type EFAW --location B" in command
+    assert "/api/export?format=xlsx&from=" in command and "courseType=EFAW&location=B" in command
+    assert 'Authorization: Bearer $FEED_TOKEN' in command
 
 
 def test_register_download_for_a_day_is_a_workbook_with_a_sheet_per_session(demo_db_url, use_database):

@@ -14,6 +14,7 @@ import os
 import signal
 import time
 import uuid
+from zoneinfo import ZoneInfo
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -30,6 +31,7 @@ from tests.actors import ADMIN, STAFF
 pytestmark = pytest.mark.postgres
 
 HEARTBEAT = 0.5
+LONDON = ZoneInfo("Europe/London")
 TOKEN = "feed-token-for-tests"
 
 
@@ -207,7 +209,8 @@ def test_availability_lists_the_bookable_sessions_of_the_range_as_calendar_event
     for event, s in zip(events, expected):
         assert event["title"] == "First Aid at Work" and event["location"] == "Location B"
         assert event["date"] == s.session_date.isoformat()
-        assert event["start"] == f"{s.session_date.isoformat()}T{s.start_time:%H:%M:%S}"
+        # the local wall-clock time with the sites' offset that day
+        assert event["start"] == dt.datetime.combine(s.session_date, s.start_time, tzinfo=LONDON).isoformat()
         assert event["availableSpots"] == s.remaining > 0 and event["maxCapacity"] == s.max_capacity
         assert event["color"] == s.colour
         assert event["extendedProps"]["currentBookings"] == s.current_bookings
@@ -222,7 +225,7 @@ def test_availability_keeps_an_early_morning_summer_session_on_its_local_date(se
             status, events = _availability(server, startDate=start, endDate=day.isoformat(), courseType="CPR")
             assert status == 200
             assert [(e["id"], e["date"], e["start"]) for e in events] == [
-                (str(made.id), day.isoformat(), f"{day.isoformat()}T00:30:00")]
+                (str(made.id), day.isoformat(), f"{day.isoformat()}T00:30:00+01:00")]
     finally:
         cancel_session(db.engine, made.id, actor=ADMIN)
 

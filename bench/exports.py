@@ -1,0 +1,77 @@
+"""7. Large exports: the Excel workbook (and CSV, iCalendar) of 20,000 sessions.
+
+DuckDB file with the data of the page-timings benchmark (20,000 sessions, ~120,000 one-place
+bookings with an attendee each). The workbook as shipped (openpyxl's write-only mode,
+row by row) against the same three sheets written a cell at a time in a normal workbook,
+as the export did before. Target: the 20,000-session workbook in under 3 s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import time
+
+from bench.page_timings import _load
+from bench.stats import median
+from core import exports
+from core.db import forget_engine, get_engine, migrate
+
+SESSIONS = 20_000
+TARGET_SECONDS = 3.0
+
+
+def _cell_at_a_time(engine, scope: exports.ExportScope, sessions) -> bytes:
+    """The former writer: a normal workbook, one typed cell at a time (exports._put)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    bookings = exports.load_bookings(engine, scope)
+    sheets = (("Summary", ("Item", "Value"), exports._summary_rows(scope, sessions, bookings, dt.datetime(2031, 1, 1))),
+              ("Sessions", exports.SESSION_HEADERS, [exports.session_row(s) for s in sessions]),
+              ("Bookings", exports.BOOKING_HEADERS, bookings))
+    for title, headers, rows in sheets:
+        ws = wb.create_sheet(title)
+        for c, h in enumerate(headers, start=1):
+            exports._put(ws, 1, c, h)
+        for r, row in enumerate(rows, start=2):
+            for c, value in enumerate(row, start=1):
+                exports._put(ws, r, c, getattr(value, "value", value))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _timed(work, runs: int) -> tuple[list[float], object]:
+    times, made = [], None
+    for _ in range(runs):
+        started = time.perf_counter()
+        made = work()
+        times.append(time.perf_counter() - started)
+    return times, made
+
+
+def run(ctx) -> dict:
+    runs = 1 if ctx.quick else 3
+    engine = get_engine(f"duckdb:///{ctx.tmp / 'exports.duckdb'}")
+    try:
+        migrate(engine)
+        data = _load(engine)
+        ctx.log(f"  duckdb: {data}")
+        with engine.connect() as conn:
+            first, last = conn.exec_driver_sql("SELECT min(session_date), max(session_date) FROM course_sessions").one()
+        scope = exports.ExportScope(first, last, include_cancelled=True)
+        sessions = exports.load_sessions(engine, scope)
+        out: dict = {"data": data, "sessions": len(sessions), "runs": runs, "target_s": TARGET_SECONDS}
+        for fmt in ("xlsx", "csv", "ics"):
+            times, made = _timed(lambda fmt=fmt: exports.export_sessions(engine, scope, fmt), runs)
+            out[fmt] = {"median_s": round(median(times), 2), "all_s": [round(t, 2) for t in times], "bytes": len(made.data)}
+            ctx.log(f"  {fmt} of {made.sessions} sessions: median {median(times):.2f} s")
+        times, made = _timed(lambda: _cell_at_a_time(engine, scope, sessions), 1)
+        out["xlsx_cell_at_a_time"] = {"median_s": round(median(times), 2), "bytes": len(made)}
+        out["xlsx_speedup"] = round(median(times) / out["xlsx"]["median_s"], 1)
+        ctx.log(f"  xlsx a cell at a time: {median(times):.2f} s ({out['xlsx_speedup']}x slower)")
+        return out
+    finally:
+        forget_engine(engine)
