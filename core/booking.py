@@ -59,6 +59,10 @@ def _load_booking(conn: Connection, where) -> Booking | None:
     return Booking(**fields, attendees=tuple(Attendee(p.name, p.email) for p in people))
 
 
+# The booking tests run against both paths (tests/integration/test_booking.py turns this
+# off for a third run of each): one contract for the statement and the general path.
+ONE_STATEMENT = True
+
 # PostgreSQL: the whole booking in one statement sent in autocommit, so it is its own
 # transaction: one round trip, and the session row is locked only while it runs and
 # commits. Same rules as the general path: capacity and "not started" in the guarded
@@ -172,7 +176,7 @@ def book(
                                                   "of another session, contact or number of places: nothing was booked.")
         return dataclasses.replace(first, replayed=True)
 
-    if engine.dialect.name == "postgresql" and (made := _book_in_one_statement(
+    if engine.dialect.name == "postgresql" and ONE_STATEMENT and (made := _book_in_one_statement(
             engine, sid, seats=seats, name=name, email=mail, phone=phone, company=firm, people=people,
             key=key, actor=who)):
         return made

@@ -4,15 +4,13 @@ Every "now" of the product comes from here: hold expiry, "already started", the 
 the calendar, the timestamps of records. Tests move it instead of sleeping or patching
 modules one by one; a demo or a test run can start the whole app at a chosen instant.
 
-APP_NOW   an instant at the training sites, ISO 8601 (`2027-02-28T16:30`): the app starts
-          there and time runs on from it at normal speed (unset: the real time).
+The setting APP_NOW (core/config.py) starts the app's clock at a chosen instant.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import threading
 import time
 from typing import Iterator
@@ -59,38 +57,19 @@ class ManualClock(Clock):
             return self._now
 
 
-_override: Clock | None = None
-_from_env: tuple[str, Clock] | None = None
-_lock = threading.Lock()
-
-
-def parse_app_now(raw: str, zone: dt.tzinfo) -> dt.datetime:
-    """APP_NOW as naive UTC; a time at the sites unless it carries its own offset."""
-    from core.errors import ConfigError
-
-    try:
-        when = dt.datetime.fromisoformat(raw.strip())
-    except ValueError:
-        raise ConfigError(f"APP_NOW must be a date and time like 2027-02-28T16:30, got {raw!r}.") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=zone)
-    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+_override: Clock | None = None    # a test's clock
+_default: Clock = SystemClock()   # the real time, or APP_NOW's clock (set by core.config)
 
 
 def current() -> Clock:
-    """The clock in force: a test's, else APP_NOW's, else the system's."""
-    global _from_env
-    if _override is not None:
-        return _override
-    raw = os.environ.get("APP_NOW", "")
-    if not raw:
-        return _SYSTEM
-    with _lock:
-        if _from_env is None or _from_env[0] != raw:
-            from core.config import get_settings
+    """The clock in force: a test's, else the default."""
+    return _override if _override is not None else _default
 
-            _from_env = (raw, ShiftedClock(parse_app_now(raw, get_settings().timezone)))
-        return _from_env[1]
+
+def set_default(clock: Clock) -> None:
+    """The clock when no test has put one in force (core.config sets APP_NOW's)."""
+    global _default
+    _default = clock
 
 
 def set_clock(clock: Clock | None) -> Clock | None:
@@ -112,6 +91,3 @@ def using(clock: Clock) -> Iterator[Clock]:
 
 def utc_now() -> dt.datetime:
     return current().utc_now()
-
-
-_SYSTEM = SystemClock()

@@ -5,7 +5,8 @@ APP_TIMEZONE        IANA zone of the training sites; default Europe/London
 CAPACITY_LIMIT      most places a session may have; default 12
 LIVE_POLL_SECONDS   how often open pages ask for changes; default 2
 HOLD_MINUTES        how long a hold keeps places for a caller; default 10
-APP_NOW             start the app's clock at this time at the sites (see core/clock.py)
+APP_NOW             start the app's clock at this time at the sites (2027-02-28T16:30), for a
+                    demo or a test run at a chosen date; time runs on from there
 FEED_ALLOWED_ORIGINS  comma-separated origins (https://www.example.co.uk) whose pages may
                     read the feeds from the browser (CORS); none by default
 """
@@ -35,6 +36,7 @@ class Settings:
     capacity_limit: int
     live_poll_seconds: float
     hold_minutes: float = 10.0
+    app_now: dt.datetime | None = None  # naive UTC: the clock starts here (APP_NOW)
     feed_allowed_origins: tuple[str, ...] = ()  # lower case, no trailing slash
 
 
@@ -83,7 +85,32 @@ def get_settings() -> Settings:
         ),
         hold_minutes=_number("HOLD_MINUTES", _setting("HOLD_MINUTES", secrets, "10"), float, 0.05, 24 * 60),
         feed_allowed_origins=_origins(_setting("FEED_ALLOWED_ORIGINS", secrets, "")),
+        app_now=_app_now(_setting("APP_NOW", secrets, ""), tz),
     )
+
+
+def _app_now(raw: str, zone: ZoneInfo) -> dt.datetime | None:
+    """APP_NOW as naive UTC; a time at the sites unless it carries its own offset."""
+    if not raw:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise ConfigError(f"APP_NOW must be a date and time like 2027-02-28T16:30, got {raw!r}.") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=zone)
+    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+_started_at: list = [None]  # the APP_NOW whose clock is in force
+
+
+def _clock_from_settings() -> None:
+    """Put APP_NOW's clock in force when the setting is (or changes); else the real time."""
+    wanted = get_settings().app_now
+    if wanted != _started_at[0]:
+        _started_at[0] = wanted
+        clock.set_default(clock.SystemClock() if wanted is None else clock.ShiftedClock(wanted))
 
 
 def _origins(raw: str) -> tuple[str, ...]:
@@ -101,7 +128,7 @@ def _origins(raw: str) -> tuple[str, ...]:
 
 def now_local() -> dt.datetime:
     """The wall-clock time at the training sites, naive (no UTC round trip)."""
-    return local_from_utc(clock.utc_now())
+    return local_from_utc(utc_now())
 
 
 def local_from_utc(when: dt.datetime) -> dt.datetime:
@@ -116,4 +143,5 @@ def today() -> dt.date:
 
 def utc_now() -> dt.datetime:
     """Timestamps of records (created_at, ...) are stored as naive UTC; from the one clock."""
+    _clock_from_settings()
     return clock.utc_now()

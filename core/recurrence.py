@@ -16,9 +16,11 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from core.access import Actor
+from core.db import reading
+from core.sessions import clashes_in, create_sessions, overlaps  # noqa: F401  (overlaps is public here too)
 from core.errors import InvalidInput
 from core.models import LOCATIONS, Session
 
@@ -153,11 +155,6 @@ def series_dates(spec: SeriesSpec) -> tuple[list[dt.date], list[dt.date]]:
     return dates, skipped
 
 
-def overlaps(a_start: dt.time, a_end: dt.time, b_start: dt.time, b_end: dt.time) -> bool:
-    """True when two time ranges on the same day share any minute (touching ends do not)."""
-    return a_start < b_end and b_start < a_end
-
-
 def find_clashes(
     engine: Engine,
     location: str,
@@ -167,30 +164,8 @@ def find_clashes(
 
     One range read for all the slots; slots without a clash are left out of the result.
     """
-    from core.db import reading
-
     with reading(engine) as conn:
         return clashes_in(conn, location, slots)
-
-
-def clashes_in(conn: Connection, location: str, slots: Iterable[tuple[dt.date, dt.time, dt.time]]
-               ) -> dict[tuple[dt.date, dt.time, dt.time], tuple[Session, ...]]:
-    """`find_clashes` inside a transaction (the one that creates the sessions)."""
-    from core.availability import sessions_at
-
-    slots = list(slots)
-    if not slots:
-        return {}
-    by_date: dict[dt.date, list[Session]] = {}
-    for s in sessions_at(conn, location, min(s[0] for s in slots), max(s[0] for s in slots)):
-        by_date.setdefault(s.session_date, []).append(s)
-    found = {}
-    for slot in slots:
-        day, start, end = slot
-        hits = tuple(s for s in by_date.get(day, ()) if overlaps(start, end, s.start_time, s.end_time))
-        if hits:
-            found[slot] = hits
-    return found
 
 
 def preview_series(engine: Engine, spec: SeriesSpec, *, today: dt.date | None = None) -> SeriesPreview:
@@ -225,8 +200,6 @@ def create_series(
     "allow" (create them all: the site has more than one room).
     Raises InvalidInput when the rule is unusable or a date is in the past.
     """
-    from core.sessions import create_sessions
-
     preview = preview_series(engine, spec, today=today)
     past = [p for p in preview.planned if p.in_past]
     if past:

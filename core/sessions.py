@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from core import booking, places, validation
-from core.availability import get_session, load_session  # noqa: F401  (get_session is public here too)
+from core.availability import get_session, load_session, sessions_at  # noqa: F401  (get_session is public here too)
 from core.access import Actor, require
 from core.catalog import known_names
 from core.changes import record
@@ -84,12 +84,33 @@ def create_sessions(engine: Engine, specs: list[dict], *, actor: Actor | None = 
     return write(engine, work)
 
 
+def overlaps(a_start: dt.time, a_end: dt.time, b_start: dt.time, b_end: dt.time) -> bool:
+    """True when two time ranges on the same day share any minute (touching ends do not)."""
+    return a_start < b_end and b_start < a_end
+
+
+def clashes_in(conn: Connection, location: str, slots) -> dict[tuple[dt.date, dt.time, dt.time], tuple[Session, ...]]:
+    """Existing (not cancelled) sessions at `location` overlapping each (date, start, end),
+    in the caller's transaction; slots without a clash are left out."""
+    slots = list(slots)
+    if not slots:
+        return {}
+    by_date: dict[dt.date, list[Session]] = {}
+    for s in sessions_at(conn, location, min(s[0] for s in slots), max(s[0] for s in slots)):
+        by_date.setdefault(s.session_date, []).append(s)
+    found = {}
+    for slot in slots:
+        day, start, end = slot
+        hits = tuple(s for s in by_date.get(day, ()) if overlaps(start, end, s.start_time, s.end_time))
+        if hits:
+            found[slot] = hits
+    return found
+
+
 def _without_clashes(conn: Connection, rows: list[dict], *, refuse: bool) -> list[dict]:
     """The rows that overlap no session at their site (and no earlier row); with `refuse`,
     the first clash raises InvalidInput instead. Each site and day is locked first
     (PostgreSQL), so a concurrent creation at the same place waits for this one."""
-    from core.recurrence import clashes_in, overlaps
-
     if conn.dialect.name == "postgresql":
         for site, day in sorted({(r["location"], r["session_date"]) for r in rows}):
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"session-slot {site} {day}"))))

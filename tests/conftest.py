@@ -100,6 +100,18 @@ def engine(request, make_database):
     return make_database(request.param)
 
 
+@pytest.fixture(params=["duckdb", "postgresql", "postgresql-general-path"])
+def every_booking_path(request, make_database, monkeypatch):
+    """A migrated database on DuckDB, on PostgreSQL with its one-statement booking, and on
+    PostgreSQL with that statement turned off: the booking tests are one contract for both
+    ways of taking places."""
+    from core import booking
+
+    if request.param == "postgresql-general-path":
+        monkeypatch.setattr(booking, "ONE_STATEMENT", False)
+    return make_database(request.param.removesuffix("-general-path"))
+
+
 @pytest.fixture
 def future_day() -> dt.date:
     """A weekday well in the future, so sessions on it are bookable."""

@@ -15,6 +15,12 @@ from tests.conftest import assert_invariants, count_rows
 from tests.actors import ADMIN, STAFF
 from core.access import Actor
 
+@pytest.fixture
+def engine(every_booking_path):
+    """Each test here on DuckDB, on PostgreSQL's one-statement booking and on its general path."""
+    return every_booking_path
+
+
 CONTACT = dict(contact_name="Zoë O'Brien", contact_email="zoe@example.co.uk", contact_phone="07700 900123",
                company="Little Acorns Nursery")
 

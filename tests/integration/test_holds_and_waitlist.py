@@ -13,6 +13,7 @@ from tests.integration.test_races import _race
 from tests.actors import ADMIN, STAFF
 from core.access import Actor
 import core.clock
+from core import config
 from core.clock import ManualClock
 
 
@@ -24,7 +25,7 @@ class FrozenClock:
     """The core's one clock, stopped at a known instant, so expiry can be tested to the second."""
 
     def __init__(self, monkeypatch):
-        self._clock = ManualClock(core.clock.utc_now().replace(microsecond=0))
+        self._clock = ManualClock(config.utc_now().replace(microsecond=0))
         monkeypatch.setattr(core.clock, "_override", self._clock)  # the real clock again after the test
 
     @property

@@ -115,7 +115,10 @@ def test_people_joining_while_a_cancellation_commits_are_promoted_or_told_to_boo
         seen = get_session(pg, session.id)
         still_waiting = _waiting(pg, session.id)
         assert all(e.seats > seen.remaining for e in still_waiting), (round_, seen.remaining, still_waiting[:3])
-        assert seen.current_bookings == 12  # the freed places all went to people waiting
+        # The five early ones were promoted; the sixth place went to a joiner who came
+        # before the cancellation committed, or it is free and those after were told to book.
+        assert seen.current_bookings in (11, 12)
+        assert seen.current_bookings == 12 or len(told_to_book) == THREADS - 1
         assert_invariants(pg)
 
 

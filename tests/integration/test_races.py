@@ -14,6 +14,12 @@ from tests.conftest import assert_invariants
 from tests.actors import STAFF
 
 
+@pytest.fixture
+def engine(every_booking_path):
+    """Each test here on DuckDB, on PostgreSQL's one-statement booking and on its general path."""
+    return every_booking_path
+
+
 def _race(workers: int, job):
     """Run job(i) on `workers` threads released at the same moment; return results/errors."""
     gate = threading.Barrier(workers)
@@ -123,14 +129,17 @@ def test_a_double_click_with_one_idempotency_key_books_once(engine, new_session)
     assert_invariants(engine)
 
 
-@pytest.mark.parametrize("engine", ["duckdb"], indirect=True)
-def test_a_duckdb_write_conflict_is_retried_then_reported_busy(engine, new_session, monkeypatch):
+def test_a_duckdb_write_conflict_is_retried_then_reported_busy(make_database, future_day, monkeypatch):
     """Another connection holding the same row makes our write retry, then say busy."""
     import sqlalchemy as sa
 
     from core import db
+    from core.sessions import create_session
+    from tests.actors import ADMIN
 
-    session = new_session()
+    engine = make_database("duckdb")
+    session = create_session(engine, course_type="First Aid at Work", session_date=future_day, start_time="09:00",
+                             end_time="16:30", location="Location A", actor=ADMIN)
     monkeypatch.setattr(db, "WRITE_ATTEMPTS", 3)
     other = engine.connect()
     held = other.begin()
