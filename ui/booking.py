@@ -364,7 +364,7 @@ def _show_result(session_id: object, version: int) -> None:
             where = f" on {shown_label(data.session(result['session_id'], version))}"
         except Exception:
             where = " on the other session"
-    st.success(f"Booked {places}{where} for {as_text(result['contact'])}. Reference: **{as_text(result['reference'])}**"
+    st.success(f"Booked {places}{where} for {as_text(result['contact'])}. Reference: **{result['reference']}**"
                + (f"  \n{as_text(result['note'])}" if result.get("note") else ""), icon=":material/check_circle:")
 
 
@@ -547,7 +547,7 @@ def bookings_list(session: Session, version: int) -> None:
     for b in live:
         people = ", ".join(as_text(a.name) for a in b.attendees) or "names not given yet"
         status = "" if b.status == "confirmed" else f" · **{b.status.upper()}**"
-        title = f"{as_text(b.reference)} · {as_text(b.contact_name)} · {b.seats} place{'s' if b.seats != 1 else ''}{status}"
+        title = f"{b.reference} · {as_text(b.contact_name)} · {b.seats} place{'s' if b.seats != 1 else ''}{status}"
         with st.expander(title):
             st.markdown(f"{as_text(b.company) if b.company else 'No company'} · {as_text(b.contact_email)} · "
                         f"{as_text(b.contact_phone) if b.contact_phone else 'no phone'}  \n"

@@ -413,7 +413,7 @@ def preview_panel(s: Session) -> None:
             names = {str(o.id): f"Move to {session_line(o, shown=isolated)}" for o in a.alternatives}
             names[LEAVE] = "Mark for rebooking (contact them later)"
             text, pick = st.columns([2, 3], vertical_alignment="center")
-            text.markdown(f"**{as_text(b.reference)} · {as_text(b.contact_name)}** · {b.seats} place"
+            text.markdown(f"**{b.reference} · {as_text(b.contact_name)}** · {b.seats} place"
                           f"{'s' if b.seats != 1 else ''}  \n:gray[{as_text(b.contact_email)} · "
                           f"{as_text(b.contact_phone) if b.contact_phone else 'no phone'}]")
             if not options:
