@@ -565,7 +565,7 @@ def bookings_list(session: Session, version: int) -> None:
                 except Exception:
                     targets = []
                 options = [str(t.id) for t in targets]
-                labels = {str(t.id): session_line(t, shown=isolated) for t in targets}
+                labels = {str(t.id): session_line(t, shown=str) for t in targets}
                 st.selectbox("Move to", options, key=K.booking_action(b.id, "move_to"), index=None,
                              format_func=labels.get, placeholder="Another session of this course",
                              disabled=not options)

@@ -219,7 +219,7 @@ def sidebar_filters(types: Sequence[CourseType], *, with_states: bool = True, wi
     side = st.sidebar
     side.header("Filters")
     side.multiselect("Course type", names, key=K.F_COURSES, placeholder="All courses",
-                     format_func=lambda n: f"{isolated(n)} ({isolated(codes.get(n, n))})")
+                     format_func=lambda n: f"{n} ({codes.get(n, n)})")
     side.date_input("From", key=K.F_FROM, format="DD/MM/YYYY", help="Empty: no limit.")
     side.date_input("To", key=K.F_TO, format="DD/MM/YYYY", help="Empty: no limit.")
     if with_states:

@@ -22,7 +22,7 @@ from ui import data
 from ui import ops_charts as charts
 from ui import ops_keys as OK
 from ui.filters import Filters
-from ui.text import as_text, isolated
+from ui.text import as_text
 
 DASHBOARD_WEEKS_BACK = 4
 DASHBOARD_WEEKS_AHEAD = 8
@@ -229,7 +229,7 @@ def _register_label(by_id: dict[str, Session]):
         if value == "all":
             return f"Every session that day ({len(by_id)})"
         s = by_id[value]
-        return f"{s.start_time:%H:%M}-{s.end_time:%H:%M} · {isolated(s.course_type)} · {s.location} · {s.current_bookings} booked"
+        return f"{s.start_time:%H:%M}-{s.end_time:%H:%M} · {s.course_type} · {s.location} · {s.current_bookings} booked"
 
     return label
 

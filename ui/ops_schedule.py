@@ -61,7 +61,7 @@ def show_feedback(where: str) -> None:
 
 def _course_label(types: Sequence[CourseType]):
     codes = {t.name: t.short_code for t in types}
-    return lambda name: f"{isolated(name)} ({isolated(codes.get(name, name))})"
+    return lambda name: f"{name} ({codes.get(name, name)})"
 
 
 def _day(d: dt.date) -> str:
@@ -70,7 +70,7 @@ def _day(d: dt.date) -> str:
 
 def session_label(s: Session) -> str:
     return (f"{s.session_date:%a} {s.session_date.day} {s.session_date:%b %Y} · {s.start_time:%H:%M}-"
-            f"{s.end_time:%H:%M} · {isolated(s.short_code)} · {s.location} · {s.current_bookings} of {s.max_capacity} booked")
+            f"{s.end_time:%H:%M} · {s.short_code} · {s.location} · {s.current_bookings} of {s.max_capacity} booked")
 
 
 def _clash_text(found: Sequence[Session]) -> str:
@@ -410,7 +410,7 @@ def preview_panel(s: Session) -> None:
         for a in seen.affected:
             b = a.booking
             options = ([LEAVE] if cancel else []) + [str(o.id) for o in a.alternatives]
-            names = {str(o.id): f"Move to {session_line(o, shown=isolated)}" for o in a.alternatives}
+            names = {str(o.id): f"Move to {session_line(o, shown=str)}" for o in a.alternatives}
             names[LEAVE] = "Mark for rebooking (contact them later)"
             text, pick = st.columns([2, 3], vertical_alignment="center")
             text.markdown(f"**{b.reference} · {as_text(b.contact_name)}** · {b.seats} place"
