@@ -11,7 +11,7 @@ never as formatting or a link, and must not reorder the app's own words around i
   punctuation and `$` are backslash-escaped. Escapes alone do not stop the bare-URL links
   (measured in Chromium: `https\\://evil\\.example` still became a link, because the
   links are found in the text after the escapes are undone), so a word joiner (U+2060,
-  invisible) follows every `:` that touches the next character (`https://`, `:material/`)
+  invisible) follows every `:` before a letter or `/` (`https://`, `:material/`)
   and every `@`, and separates `www` from its dot. The value is
   wrapped in FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE, the plain-text form of
   `<bdi>`: a right-to-left override inside it ends at its end.
@@ -28,7 +28,7 @@ import re
 
 FSI, PDI, WORD_JOINER = "\u2068", "\u2069", "\u2060"
 _MARKDOWN = set("\\`*_{}[]<>()#+-.!|~:$&^")
-_LINK_START = re.compile(r"(?<=:)(?=\S)|(?<=@)|(?i:(?<=www)(?=\\\.))")
+_LINK_START = re.compile(r"(?<=:)(?=[/A-Za-z])|(?<=@)|(?i:(?<=www)(?=\\\.))")
 
 
 def as_text(value: object) -> str:
