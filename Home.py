@@ -13,6 +13,7 @@ from ui.daylist import day_list
 from ui.detail import open_session
 from ui.events import ALMOST_AMBER, FULL_RED, places_text, times_text
 from ui.filters import Filters, is_phone
+from ui.text import isolated
 from ui.tiles import tiles
 
 DAYS = 7
@@ -71,7 +72,7 @@ def week_table(sessions):
         {
             "Day": f"{s.session_date:%a %-d %b}",
             "Time": times_text(s),
-            "Course": f"{s.course_type} ({s.short_code})",
+            "Course": f"{isolated(s.course_type)} ({isolated(s.short_code)})",
             "Location": s.location,
             "Booked": f"{s.current_bookings} / {s.max_capacity}",
             "Places left": places_text(s, long=True) if s.status == "scheduled" else s.status.upper(),

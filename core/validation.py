@@ -14,6 +14,10 @@ EMAIL_MAX = 254
 _EMAIL = re.compile(r"^[^@\s<>()\[\]\\,;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 _PHONE = re.compile(r"^\+?[0-9 ()\-.]{6,30}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Marks that reorder the text around them (LRE, RLE, PDF, LRO, RLO; the isolates LRI, RLI,
+# FSI, PDI; LRM, RLM, ALM): a right-to-left override in a company name makes the e-mail
+# and times shown after it read backwards. Nobody types them into a name or a note.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 
 def uuid_of(value: object, field: str, what: str) -> uuid.UUID:
@@ -35,6 +39,9 @@ def text(value: object, field: str, label: str, *, required: bool, max_len: int 
     cleaned = " ".join(value.split())
     if _CONTROL.search(value.replace("\n", " ").replace("\t", " ").replace("\r", " ")):
         raise InvalidInput(field, f"{label} contains control characters.")
+    if _BIDI.search(value):
+        raise InvalidInput(field, f"{label} contains invisible marks that reverse the text around them "
+                                  "(right-to-left controls): type it again without them.")
     if len(cleaned) > max_len:
         raise InvalidInput(field, f"{label} is too long ({len(cleaned)} characters; at most {max_len}).")
     return cleaned

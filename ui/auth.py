@@ -41,6 +41,7 @@ import streamlit as st
 from core.access import ROLES, Actor
 from core.passwords import check_password, looks_like_hash
 from ui import keys as K
+from ui.text import as_text
 
 DEMO_BANNER = ("Local demo mode: no sign-in, everyone can change everything; "
                "this app only listens on this computer.")
@@ -353,7 +354,7 @@ def _sidebar(cfg: AuthConfig, who: Actor | None) -> None:
     name = who.name if who else "(no role)"
     role = who.role if who else "not permitted"
     with side.container(key="auth_status"):
-        st.markdown(f"Signed in as **{_md_text(name)}** ({role})")
+        st.markdown(f"Signed in as **{as_text(name)}** ({role})")
         if st.session_state.get(SIGNED_IN):
             st.button("Sign out", key=SIGNOUT, on_click=_sign_out, icon=":material/logout:")
         elif _oidc_signed_in():
@@ -366,14 +367,6 @@ def _oidc_signed_in() -> bool:
         return bool(st.user.is_logged_in)
     except Exception:
         return False
-
-
-def _md_text(text: str) -> str:
-    """Text shown inside markdown as itself (no markup, no links, no HTML)."""
-    out = []
-    for ch in str(text):
-        out.append("\\" + ch if ch in "\\`*_{}[]<>()#+-.!|~:$&" else ch)
-    return "".join(out)
 
 
 def require_role(role: str) -> Actor:
@@ -397,7 +390,7 @@ def require_role(role: str) -> Actor:
         return who
     article = "an" if role[0] in "aeiou" else "a"
     if who is not None:
-        st.error(f"{who.name} is signed in as {who.role}; this page needs {article} {role} account. "
+        st.error(f"{as_text(who.name)} is signed in as {who.role}; this page needs {article} {role} account. "
                  "Ask an admin if you need it, or sign in with another account.", icon=":material/block:")
     elif _oidc_signed_in():
         st.error("Your account is signed in but has no role in this app yet: ask an admin to add your "

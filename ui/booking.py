@@ -28,6 +28,7 @@ from core.models import Hold, Session
 from ui import data
 from ui import keys as K
 from ui.events import places_text, times_text
+from ui.text import as_text, isolated
 
 FIELDS = ("contact_name", "contact_email", "contact_phone", "company", "seats", "attendees")
 EMPTY = {"contact_name": "", "contact_email": "", "contact_phone": "", "company": "", "seats": 1, "attendees": ""}
@@ -328,12 +329,18 @@ def fresh_form(session_id: object) -> None:
 
 def _field_error(errors: dict, field: str) -> None:
     if errors.get(field):
-        st.error(errors[field], icon=":material/error:")
+        st.error(as_text(errors[field]), icon=":material/error:")
 
 
-def session_line(s: Session) -> str:
-    """'First Aid at Work, Tue 3 Dec, Location A, 09:00–16:30 (5 left)'."""
-    return f"{s.label}, {times_text(s)} ({places_text(s)})"
+def session_line(s: Session, *, shown=as_text) -> str:
+    """'First Aid at Work, Tue 3 Dec, Location A, 09:00–16:30 (5 left)', the course name shown
+    by `shown` (as_text for markdown labels, isolated for plain-text options)."""
+    return f"{shown_label(s, shown=shown)}, {times_text(s)} ({places_text(s)})"
+
+
+def shown_label(s: Session, *, shown=as_text) -> str:
+    """Session.label ('First Aid at Work, Tue 3 Dec, Location A') with its course name shown by `shown`."""
+    return shown(s.course_type) + s.label.removeprefix(s.course_type)
 
 
 def _show_result(session_id: object, version: int) -> None:
@@ -342,17 +349,17 @@ def _show_result(session_id: object, version: int) -> None:
         return
     places = f"{result['seats']} place{'s' if result['seats'] != 1 else ''}"
     if "waiting" in result:
-        st.success(f"{result['contact']} is number {result['waiting']} on the waiting list, for {places}. They are "
+        st.success(f"{as_text(result['contact'])} is number {result['waiting']} on the waiting list, for {places}. They are "
                    "booked automatically, in turn, as soon as places free up.", icon=":material/hourglass_top:")
         return
     where = ""
     if result["elsewhere"]:
         try:
-            where = f" on {data.session(result['session_id'], version).label}"
+            where = f" on {shown_label(data.session(result['session_id'], version))}"
         except Exception:
             where = " on the other session"
-    st.success(f"Booked {places}{where} for {result['contact']}. Reference: **{result['reference']}**"
-               + (f"  \n{result['note']}" if result.get("note") else ""), icon=":material/check_circle:")
+    st.success(f"Booked {places}{where} for {as_text(result['contact'])}. Reference: **{result['reference']}**"
+               + (f"  \n{as_text(result['note'])}" if result.get("note") else ""), icon=":material/check_circle:")
 
 
 def _show_alternatives(session: Session, version: int) -> None:
@@ -360,21 +367,21 @@ def _show_alternatives(session: Session, version: int) -> None:
     if not full:
         return
     seats = full["request"]["seats"]
-    st.error(full["message"], icon=":material/event_busy:")
+    st.error(as_text(full["message"]), icon=":material/event_busy:")
     if session.status == "scheduled" and session.starts_at > now_local():
-        st.button(f"Put {full['request']['contact_name'] or 'them'} on the waiting list for {_places(seats)}",
+        st.button(f"Put {as_text(full['request']['contact_name']) if full['request']['contact_name'] else 'them'} on the waiting list for {_places(seats)}",
                   key=f"{K.form(session.id)}__wait_refused", on_click=_join_waitlist, args=(str(session.id), True),
                   icon=":material/hourglass_top:")
     try:
         others = data.alternatives(session.id, seats, version)
     except Exception as exc:
-        st.warning(f"Could not look for other sessions: {exc}")
+        st.warning(f"Could not look for other sessions: {as_text(exc)}")
         return
     if not others:
-        st.info(f"No other {session.course_type} session has {seats} place{'s' if seats != 1 else ''} free "
+        st.info(f"No other {as_text(session.course_type)} session has {seats} place{'s' if seats != 1 else ''} free "
                 "in the next three months.")
         return
-    st.markdown(f"**Book {seats} place{'s' if seats != 1 else ''} on another {session.course_type} session instead:**")
+    st.markdown(f"**Book {seats} place{'s' if seats != 1 else ''} on another {as_text(session.course_type)} session instead:**")
     for other in others:
         st.button(f"Book here: {session_line(other)}", key=K.alternative_button(session.id, other.id),
                   on_click=_book_alternative, args=(str(session.id), str(other.id)),
@@ -466,12 +473,12 @@ def _elsewhere_buttons(session: Session, seats: int, version: int) -> None:
     try:
         others = data.alternatives(session.id, seats, version)
     except Exception as exc:
-        st.warning(f"Could not look for other sessions: {exc}")
+        st.warning(f"Could not look for other sessions: {as_text(exc)}")
         return
     if not others:
-        st.caption(f"No other {session.course_type} session has {_places(seats)} free in the next three months.")
+        st.caption(f"No other {as_text(session.course_type)} session has {_places(seats)} free in the next three months.")
         return
-    st.markdown(f"**Or book {_places(seats)} on another {session.course_type} session:**")
+    st.markdown(f"**Or book {_places(seats)} on another {as_text(session.course_type)} session:**")
     for other in others:
         st.form_submit_button(f"Book here: {session_line(other)}", on_click=_book_elsewhere,
                               args=(str(session.id), str(other.id)), icon=":material/event_available:",
@@ -509,7 +516,7 @@ def _move(session_id: str, booking_id: str, reference: str) -> None:
         st.session_state[K.booking_feedback(session_id)] = ("error", f"{reference}: {_error_text(exc)}")
     else:
         try:
-            label = availability.get_session(data.engine(), moved.session_id).label
+            label = shown_label(availability.get_session(data.engine(), moved.session_id), shown=isolated)
         except Exception:
             label = "the new session"
         st.session_state[K.booking_feedback(session_id)] = ("success", f"Booking {reference} moved to {label}.")
@@ -522,7 +529,7 @@ def bookings_list(session: Session, version: int) -> None:
     # redraws itself every few seconds and the message must not vanish with the next redraw.
     feedback = st.session_state.get(K.booking_feedback(sid))
     if feedback:
-        (st.success if feedback[0] == "success" else st.error)(feedback[1])
+        (st.success if feedback[0] == "success" else st.error)(as_text(feedback[1]))
     rows = data.bookings(sid, version)
     live = [b for b in rows if b.status != "cancelled"]
     if not live:
@@ -532,11 +539,12 @@ def bookings_list(session: Session, version: int) -> None:
     st.caption(f"{len(live)} booking{'s' if len(live) != 1 else ''} · {seats} place{'s' if seats != 1 else ''}"
                f" of {session.max_capacity}")
     for b in live:
-        people = ", ".join(a.name for a in b.attendees) or "names not given yet"
+        people = ", ".join(as_text(a.name) for a in b.attendees) or "names not given yet"
         status = "" if b.status == "confirmed" else f" · **{b.status.upper()}**"
-        title = f"{b.reference} · {b.contact_name} · {b.seats} place{'s' if b.seats != 1 else ''}{status}"
+        title = f"{b.reference} · {as_text(b.contact_name)} · {b.seats} place{'s' if b.seats != 1 else ''}{status}"
         with st.expander(title):
-            st.markdown(f"{b.company or 'No company'} · {b.contact_email} · {b.contact_phone or 'no phone'}  \n"
+            st.markdown(f"{as_text(b.company) if b.company else 'No company'} · {as_text(b.contact_email)} · "
+                        f"{as_text(b.contact_phone) if b.contact_phone else 'no phone'}  \n"
                         f"Attendees: {people}")
             if not can_change():
                 continue  # viewers see who is booked, without cancel and move
@@ -551,7 +559,7 @@ def bookings_list(session: Session, version: int) -> None:
                 except Exception:
                     targets = []
                 options = [str(t.id) for t in targets]
-                labels = {str(t.id): session_line(t) for t in targets}
+                labels = {str(t.id): session_line(t, shown=str) for t in targets}
                 st.selectbox("Move to", options, key=K.booking_action(b.id, "move_to"), index=None,
                              format_func=labels.get, placeholder="Another session of this course",
                              disabled=not options)

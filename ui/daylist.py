@@ -17,6 +17,7 @@ from core.models import Session
 from ui import keys as K
 from ui.auth import can
 from ui.events import ALMOST_AMBER, FULL_RED, places_text, times_text
+from ui.text import as_html
 
 _TEXT_COLOUR = {"available": "#166534", "almost_full": ALMOST_AMBER, "full": FULL_RED}
 
@@ -26,7 +27,7 @@ def bookable(s: Session) -> bool:
 
 
 def card_html(s: Session) -> str:
-    course = html.escape(s.course_type)
+    course = as_html(s.course_type)
     if s.state == "cancelled":
         course = f"<s>{course}</s>"
     colour = _TEXT_COLOUR.get(s.state, "#4B5563")
@@ -34,8 +35,8 @@ def card_html(s: Session) -> str:
         f'<div class="session-card ses-{s.state}" style="border-left:6px solid {html.escape(s.colour)};'
         'padding:2px 0 2px 10px;line-height:1.45;overflow-wrap:anywhere">'
         f'<div style="font-weight:600;font-size:1.02rem">{course} '
-        f'<span style="font-weight:400;color:#4B5563">({html.escape(s.short_code)})</span></div>'
-        f'<div>{times_text(s)} · {html.escape(s.location)}</div>'
+        f'<span style="font-weight:400;color:#4B5563">({as_html(s.short_code)})</span></div>'
+        f'<div>{times_text(s)} · {as_html(s.location)}</div>'
         f'<div class="places" style="color:{colour};font-weight:700">{places_text(s, long=True)}</div></div>'
     )
 

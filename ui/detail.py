@@ -7,7 +7,6 @@ and the bookings on it with cancel and move.
 from __future__ import annotations
 
 import datetime as dt
-import html
 
 import streamlit as st
 
@@ -19,16 +18,17 @@ from ui.booking import (
     actor, booking_form, bookings_list, fresh_form, hold_state, local_time, session_now, time_left,
 )
 from ui.events import ALMOST_AMBER, FULL_RED, STATE_TEXT, places_text, times_text
+from ui.text import as_html, as_text
 from ui.tiles import tiles
 
 
 def _facts(s: Session) -> None:
     st.markdown(
-        f"#### {s.course_type} ({s.short_code})\n"
-        f"**{s.session_date:%A %-d %B %Y}** · {times_text(s)} · **{s.location}**"
+        f"#### {as_text(s.course_type)} ({as_text(s.short_code)})\n"
+        f"**{s.session_date:%A %-d %B %Y}** · {times_text(s)} · **{as_text(s.location)}**"
     )
     if s.instructor_notes:
-        st.markdown(f"Instructor notes: _{s.instructor_notes}_")
+        st.markdown(f"Instructor notes: _{as_text(s.instructor_notes)}_")
 
 
 def _counts(s: Session) -> None:
@@ -59,8 +59,8 @@ def _holds(session_id: str, held: list[Hold]) -> None:
     now = utc_now()
     lines = []
     for h in held:
-        who = "you, for this caller" if str(h.id) == mine else html.escape(h.held_by)
-        note = f" ({html.escape(h.note)})" if h.note and str(h.id) != mine else ""
+        who = "you, for this caller" if str(h.id) == mine else as_html(h.held_by)
+        note = f" ({as_html(h.note)})" if h.note and str(h.id) != mine else ""
         lines.append(f"<li><b>{h.seats} place{'s' if h.seats != 1 else ''} held by {who}</b>{note} · "
                      f"{time_left(h, now)} (until {local_time(h.expires_at)})</li>")
     st.html(f'<div class="holds" style="margin:0 0 4px 0"><span style="font-weight:600">Held, not yet booked'
@@ -78,9 +78,9 @@ def _withdraw(session_id: str, entry_id: str, name: str) -> None:
     try:
         core_waitlist.withdraw(data.engine(), entry_id, actor=actor())
     except Exception as exc:
-        st.session_state[_said(session_id)] = ("error", f"{name}: {exc}")
+        st.session_state[_said(session_id)] = ("error", f"{as_text(name)}: {as_text(exc)}")
     else:
-        st.session_state[_said(session_id)] = ("success", f"{name} is off the waiting list.")
+        st.session_state[_said(session_id)] = ("success", f"{as_text(name)} is off the waiting list.")
 
 
 def _ask(session_id: str, entry_id: str) -> None:
@@ -117,9 +117,9 @@ def _waiting_list(s: Session, version: int) -> None:
                 "when enough places free up")
     asking = st.session_state.get(_asking(session_id))
     for e in entries:
-        contact = " · ".join(x for x in (e.email, e.phone, e.company) if x)
+        contact = " · ".join(as_text(x) for x in (e.email, e.phone, e.company) if x)
         text, button = st.columns([4, 1], vertical_alignment="center")
-        text.markdown(f"**{e.position}. {e.name}** · {e.seats} place{'s' if e.seats != 1 else ''}  \n"
+        text.markdown(f"**{e.position}. {as_text(e.name)}** · {e.seats} place{'s' if e.seats != 1 else ''}  \n"
                       f":gray[{contact} · since {_joined(e)}]")
         if not may_change:
             continue
@@ -129,7 +129,7 @@ def _waiting_list(s: Session, version: int) -> None:
         else:
             button.button("Withdraw", key=f"wl_withdraw_{e.id}", width="stretch",
                           on_click=_ask, args=(session_id, str(e.id)),
-                          help=f"Take {e.name} off the waiting list (you will be asked to confirm)")
+                          help=f"Take {as_text(e.name)} off the waiting list (you will be asked to confirm)")
 
 
 def _live(session_id: str, draw) -> None:
@@ -147,7 +147,7 @@ def _live(session_id: str, draw) -> None:
         try:
             s, held = session_now(session_id, status.version)
         except Exception as exc:
-            st.error(str(exc))
+            st.error(as_text(exc))
             return
         draw(s, held, status)
 
@@ -176,7 +176,7 @@ def session_dialog(session_id: str) -> None:
     try:
         s, _ = session_now(session_id, status.version)
     except Exception as exc:
-        st.error(str(exc))
+        st.error(as_text(exc))
         return
     _facts(s)
     _live(session_id, _counts_part)

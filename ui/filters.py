@@ -17,6 +17,7 @@ import streamlit as st
 
 from core.models import AVAILABILITY_STATES, LOCATIONS, CourseType
 from ui import keys as K
+from ui.text import as_text, isolated
 
 STATE_LABELS = {"available": "Available", "almost_full": "Almost full (3 or fewer left)", "full": "Full"}
 _TRUE = {"1", "true", "yes", "on"}
@@ -67,8 +68,13 @@ def _date(params: Mapping[str, object], name: str, label: str, notices: list[str
     try:
         return dt.date.fromisoformat(values[0])
     except ValueError:
-        notices.append(f"The link's {label} date {values[0][:20]!r} is not a date (YYYY-MM-DD): ignored.")
+        notices.append(f"The link's {label} date {_quoted(values[0][:20])} is not a date (YYYY-MM-DD): ignored.")
         return None
+
+
+def _quoted(value: str) -> str:
+    """A value from the link, quoted and kept apart from the notice's own words."""
+    return f"'{isolated(value)}'"
 
 
 def parse_query(params: Mapping[str, object], types: Sequence[CourseType]) -> tuple[Filters, list[str]]:
@@ -82,14 +88,14 @@ def parse_query(params: Mapping[str, object], types: Sequence[CourseType]) -> tu
         name = by_key.get(value.lower())
         (courses.append(name) if name else bad.append(value[:30]))
     if bad:
-        notices.append(f"Unknown course {', '.join(map(repr, bad))} in the link: ignored.")
+        notices.append(f"Unknown course {', '.join(map(_quoted, bad))} in the link: ignored.")
 
     states, bad = [], []
     for value in _values(params, K.Q_STATUS):
         state = value.lower().replace("-", "_").replace(" ", "_")
         (states.append(state) if state in AVAILABILITY_STATES else bad.append(value[:30]))
     if bad:
-        notices.append(f"Unknown availability {', '.join(map(repr, bad))} in the link: ignored.")
+        notices.append(f"Unknown availability {', '.join(map(_quoted, bad))} in the link: ignored.")
 
     letters = {location_letter(loc).lower(): loc for loc in LOCATIONS} | {loc.lower(): loc for loc in LOCATIONS}
     locations, bad = [], []
@@ -97,7 +103,7 @@ def parse_query(params: Mapping[str, object], types: Sequence[CourseType]) -> tu
         loc = letters.get(value.lower())
         (locations.append(loc) if loc else bad.append(value[:30]))
     if bad:
-        notices.append(f"Unknown location {', '.join(map(repr, bad))} in the link: ignored.")
+        notices.append(f"Unknown location {', '.join(map(_quoted, bad))} in the link: ignored.")
 
     date_from = _date(params, K.Q_FROM, "'from'", notices)
     date_to = _date(params, K.Q_TO, "'to'", notices)
@@ -110,14 +116,14 @@ def parse_query(params: Mapping[str, object], types: Sequence[CourseType]) -> tu
         if value.lower() in _TRUE | _FALSE:
             show_cancelled = value.lower() in _TRUE
         else:
-            notices.append(f"'cancelled={value[:20]}' in the link is not yes or no: ignored.")
+            notices.append(f"'cancelled={isolated(value[:20])}' in the link is not yes or no: ignored.")
 
     compact = None
     for value in _values(params, K.Q_VIEW)[:1]:
         if value.lower() in _VIEWS:
             compact = _VIEWS[value.lower()]
         else:
-            notices.append(f"'view={value[:20]}' in the link is not list or calendar: ignored.")
+            notices.append(f"'view={isolated(value[:20])}' in the link is not list or calendar: ignored.")
 
     filters = Filters(
         course_types=tuple(sorted(set(courses), key=order.__getitem__)),
@@ -201,7 +207,7 @@ def sidebar_filters(types: Sequence[CourseType], *, with_states: bool = True, wi
             wanted, notices = parse_query(params, types)
         st.session_state.update(_widget_values(wanted))
         for notice in notices:
-            st.warning(notice + " Showing the default instead.", icon=":material/link_off:")
+            st.warning(as_text(notice + " Showing the default instead."), icon=":material/link_off:")
     else:
         wanted = known or Filters()
         for key, value in _widget_values(wanted).items():

@@ -9,15 +9,17 @@ import streamlit as st
 
 from core.models import ALMOST_FULL_AT, CourseType
 from ui.events import ALMOST_AMBER, CANCELLED_GREY, FULL_RED, tint
+from ui.text import as_html
 
 _CHIP = ("display:inline-block;padding:1px 8px;margin:2px 10px 2px 0;border-radius:4px;"
          "font-size:0.85rem;color:{colour};border:1px solid {border};border-left:5px solid {border};"
          "background:{bg};{extra}")
 
 
-def _chip(text: str, *, bg: str, border: str, extra: str = "", colour: str = "#111827") -> str:
+def _chip(text: str, *, bg: str, border: str, extra: str = "", colour: str = "#111827", markup: str = "") -> str:
+    """A chip saying `text` (the app's words), or showing `markup` (HTML made with as_html)."""
     style = _CHIP.format(bg=bg, border=border, extra=extra, colour=colour)
-    return f'<span style="{style}">{html.escape(text)}</span>'
+    return f'<span style="{style}">{markup or html.escape(text)}</span>'
 
 
 def legend_html(types: Sequence[CourseType], *, show_cancelled: bool = False) -> str:
@@ -32,7 +34,8 @@ def legend_html(types: Sequence[CourseType], *, show_cancelled: bool = False) ->
     if show_cancelled:
         states.append(_chip("cancelled", bg="#F3F4F6", border=CANCELLED_GREY,
                             extra="text-decoration:line-through;", colour=CANCELLED_GREY))
-    courses = [_chip(f"{t.short_code}: {t.name}", bg=tint(t.colour), border=t.colour) for t in types]
+    courses = [_chip("", markup=f"{as_html(t.short_code)}: {as_html(t.name)}", bg=tint(t.colour), border=t.colour)
+               for t in types]
     return (
         '<div class="legend" role="note" aria-label="Legend">'
         f'<div><b>Places</b>&nbsp; {"".join(states)}</div>'

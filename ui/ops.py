@@ -22,6 +22,7 @@ from ui import data
 from ui import ops_charts as charts
 from ui import ops_keys as OK
 from ui.filters import Filters
+from ui.text import as_text
 
 DASHBOARD_WEEKS_BACK = 4
 DASHBOARD_WEEKS_AHEAD = 8
@@ -47,7 +48,7 @@ def page_range(filters: Filters, today: dt.date, *, weeks_back: int, weeks_ahead
 
 
 def scope_text(start: dt.date, end: dt.date, filters: Filters, *, defaulted: bool) -> str:
-    courses = ", ".join(filters.course_types) if filters.course_types else "all courses"
+    courses = ", ".join(map(as_text, filters.course_types)) if filters.course_types else "all courses"
     sites = ", ".join(filters.locations) if filters.locations else "both locations"
     text = f"Sessions from **{long_date(start)}** to **{long_date(end)}** · {courses} · {sites}."
     if defaulted:
@@ -205,7 +206,7 @@ def sessions_downloads(start: dt.date, end: dt.date, filters: Filters, version: 
     scope = export_scope(start, end, filters)
     count = len(data.sessions(start, end, filters, version))
     st.subheader("Sessions with availability")
-    st.markdown(f"{count:,} session{'s' if count != 1 else ''}: {scope.describe()}."
+    st.markdown(f"{count:,} session{'s' if count != 1 else ''}: {as_text(scope.describe())}."
                 + (" (Default range: this week and the next 7; set From and To in the sidebar.)" if defaulted else ""))
     if not count:
         st.info("No sessions match the filters: widen the dates or filters in the sidebar.", icon=":material/info:")

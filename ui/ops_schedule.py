@@ -22,8 +22,9 @@ from core.errors import BookingError
 from core.models import LOCATIONS, Booking, CourseType, Session
 from ui import data
 from ui import ops_keys as OK
-from ui.booking import actor, local_time, session_line
+from ui.booking import actor, local_time, session_line, shown_label
 from ui.filters import Filters
+from ui.text import as_text, isolated
 
 WEEKDAYS = recurrence.WEEKDAY_NAMES
 SERIES_SKIP_OUT = "Leave the clashing dates out"
@@ -51,7 +52,7 @@ def show_feedback(where: str) -> None:
     if not said or said["where"] != where:
         return
     show = {"success": st.success, "error": st.error, "warning": st.warning}[said["kind"]]
-    show(said["text"], icon={"success": ":material/check_circle:", "error": ":material/error:",
+    show(as_text(said["text"]), icon={"success": ":material/check_circle:", "error": ":material/error:",
                              "warning": ":material/warning:"}[said["kind"]])
     if said.get("rows"):
         st.dataframe(pd.DataFrame(said["rows"]), hide_index=True, width="stretch", key=OK.REBOOK_TABLE)
@@ -86,7 +87,7 @@ def _create_one() -> None:
     except Exception as exc:  # shown to the user; nothing was saved
         _failed("one", exc)
         return
-    _say("one", "success", f"Created {made.label}, {made.start_time:%H:%M}-{made.end_time:%H:%M}, "
+    _say("one", "success", f"Created {shown_label(made, shown=isolated)}, {made.start_time:%H:%M}-{made.end_time:%H:%M}, "
                            f"{made.max_capacity} places.")
 
 
@@ -198,11 +199,11 @@ def series_builder(types: Sequence[CourseType]) -> None:
 
     _, bad = parse_skip_dates(st.session_state.get(OK.SER_SKIP, ""))
     if bad:
-        st.warning(f"Not dates, so not skipped: {', '.join(bad)}. Write them as DD/MM/YYYY.", icon=":material/warning:")
+        st.warning(f"Not dates, so not skipped: {', '.join(map(as_text, bad))}. Write them as DD/MM/YYYY.", icon=":material/warning:")
     try:
         preview = recurrence.preview_series(data.engine(), _series_spec())
     except BookingError as exc:
-        st.info(f"No preview yet: {exc}", icon=":material/info:")
+        st.info(f"No preview yet: {as_text(exc)}", icon=":material/info:")
         return
     _show_preview(preview)
 
@@ -210,7 +211,7 @@ def series_builder(types: Sequence[CourseType]) -> None:
 def _show_preview(preview: recurrence.SeriesPreview) -> None:
     spec, planned, clashing = preview.spec, preview.planned, preview.clashing
     days = " and ".join(WEEKDAYS[d] + "s" for d in spec.weekdays)
-    st.markdown(f"**Preview: {len(planned)} sessions** of {spec.course_type} on {days}, "
+    st.markdown(f"**Preview: {len(planned)} sessions** of {as_text(spec.course_type)} on {days}, "
                 f"{spec.start_time:%H:%M}-{spec.end_time:%H:%M} at {spec.location}, from "
                 f"{_day(planned[0].session_date)} to {_day(planned[-1].session_date)}"
                 + (f"; {len(preview.skipped)} date(s) skipped" if preview.skipped else "") + ".")
@@ -248,7 +249,7 @@ def _save_edit(session_id: str) -> None:
     except Exception as exc:  # shown to the user; nothing was saved
         _failed("edit", exc)
         return
-    _say("edit", "success", f"Saved: {made.label}, {made.start_time:%H:%M}-{made.end_time:%H:%M}.")
+    _say("edit", "success", f"Saved: {shown_label(made, shown=isolated)}, {made.start_time:%H:%M}-{made.end_time:%H:%M}.")
 
 
 # A capacity cut that leaves bookings without a place, and every cancellation of a session
@@ -277,7 +278,7 @@ def _save_capacity(session_id: str) -> None:
     except Exception as exc:  # CapacityBelowBooked names who would not fit
         _failed("edit", exc)
         return
-    _say("edit", "success", f"{made.label} now has {made.max_capacity} places ({made.remaining} left).")
+    _say("edit", "success", f"{shown_label(made, shown=isolated)} now has {made.max_capacity} places ({made.remaining} left).")
 
 
 def _ask_cancel(session_id: str, label: str) -> None:
@@ -315,7 +316,7 @@ def _apply_preview() -> None:
     except Exception as exc:
         _failed("edit", exc)
         return
-    moves, label = _moves(seen), seen.session.label
+    moves, label = _moves(seen), shown_label(seen.session, shown=isolated)
     try:  # one core call, one transaction: everything asked happens, or nothing
         if asked["kind"] == "cancel":
             done = core_sessions.cancel_session_with_moves(engine, sid, [(b.id, t) for b, t in moves],
@@ -329,7 +330,8 @@ def _apply_preview() -> None:
     moved = f"Moved {', '.join(b.reference for b in done.moved)}. " if done.moved else ""
     if asked["kind"] == "capacity":
         made = done.session
-        _say("edit", "success", f"{moved}{made.label} now has {made.max_capacity} places ({made.remaining} left).")
+        _say("edit", "success", f"{moved}{shown_label(made, shown=isolated)} now has {made.max_capacity} places "
+                                f"({made.remaining} left).")
         return
     st.session_state[OK.CANCEL_CONFIRM] = False
     left = list(done.to_rebook)
@@ -358,24 +360,24 @@ def preview_panel(s: Session) -> None:
                 else previews.preview_cancel(engine, s.id))
     except Exception as exc:
         st.session_state.pop(PREVIEW, None)
-        st.error(str(exc), icon=":material/error:")
+        st.error(as_text(exc), icon=":material/error:")
         return
     cancel = asked["kind"] == "cancel"
     with st.container(border=True, key="ops_preview_box"):
         n, places = len(seen.affected), seen.places_affected
         bookings = f"{n} booking{'s' if n != 1 else ''} ({places} place{'s' if places != 1 else ''})"
         if cancel:
-            st.markdown(f"#### Cancel {seen.session.label}?")
+            st.markdown(f"#### Cancel {shown_label(seen.session)}?")
             st.markdown(f"**Affected:** {bookings}" + (f", {len(seen.holds)} hold(s) that end now" if seen.holds else "")
                         + (f", {len(seen.waiting)} on the waiting list, who are taken off it" if seen.waiting else "")
                         + ". Nothing changes until you confirm below.")
         else:
-            st.markdown(f"#### Lower {seen.session.label} to {asked['capacity']} places?")
+            st.markdown(f"#### Lower {shown_label(seen.session)} to {asked['capacity']} places?")
             if seen.affected:
                 st.markdown(f"**{bookings} would no longer fit** (the newest bookings). Move each to another "
                             "session below; the capacity changes after the moves. Nothing changes until you confirm.")
         for h in seen.holds if not cancel else ():
-            st.warning(f"{h.seats} place{'s' if h.seats != 1 else ''} held by {h.held_by} until "
+            st.warning(f"{h.seats} place{'s' if h.seats != 1 else ''} held by {as_text(h.held_by)} until "
                        f"{local_time(h.expires_at)} are in the way: the capacity can go down once that hold ends "
                        "(or is booked or released).", icon=":material/timer:")
         if not cancel and seen.affected and seen.waiting:
@@ -386,14 +388,15 @@ def preview_panel(s: Session) -> None:
         for a in seen.affected:
             b = a.booking
             options = ([LEAVE] if cancel else []) + [str(o.id) for o in a.alternatives]
-            names = {str(o.id): f"Move to {session_line(o)}" for o in a.alternatives}
+            names = {str(o.id): f"Move to {session_line(o, shown=str)}" for o in a.alternatives}
             names[LEAVE] = "Mark for rebooking (contact them later)"
             text, pick = st.columns([2, 3], vertical_alignment="center")
-            text.markdown(f"**{b.reference} · {b.contact_name}** · {b.seats} place{'s' if b.seats != 1 else ''}  \n"
-                          f":gray[{b.contact_email} · {b.contact_phone or 'no phone'}]")
+            text.markdown(f"**{b.reference} · {as_text(b.contact_name)}** · {b.seats} place"
+                          f"{'s' if b.seats != 1 else ''}  \n:gray[{as_text(b.contact_email)} · "
+                          f"{as_text(b.contact_phone) if b.contact_phone else 'no phone'}]")
             if not options:
                 unmovable.append(b.reference)
-                pick.error(f"No other {seen.session.course_type} session has {b.seats} place"
+                pick.error(f"No other {as_text(seen.session.course_type)} session has {b.seats} place"
                            f"{'s' if b.seats != 1 else ''} free in the next three months.")
                 continue
             pick.selectbox(f"Where {b.reference} goes", options, format_func=names.get, key=_move_choice(b.id),
@@ -499,7 +502,7 @@ def _session_forms(s: Session, types: Sequence[CourseType]) -> None:
         places = f"{s.current_bookings} booked place{'s' if s.current_bookings != 1 else ''}"
         st.caption(f"Its {places} will be marked for rebooking, or moved to another date: you choose, "
                    "and confirm, on the next step.")
-        st.form_submit_button("Cancel session…", key=OK.CANCEL_SUBMIT, on_click=_ask_cancel, args=(sid, s.label),
+        st.form_submit_button("Cancel session…", key=OK.CANCEL_SUBMIT, on_click=_ask_cancel, args=(sid, shown_label(s, shown=isolated)),
                               icon=":material/event_busy:", help="Shows who is affected first; nothing is "
                                                                  "cancelled until you confirm.")
     preview_panel(s)

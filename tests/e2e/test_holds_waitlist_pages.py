@@ -16,6 +16,7 @@ from core.db import get_engine
 from core.sessions import create_session
 from tests.actors import ADMIN, STAFF
 from tests.e2e.conftest import ROOT, _make_database
+from tests.e2e.seen import seen
 from ui import keys as K
 from ui import ops_keys as OK
 
@@ -54,15 +55,15 @@ def texts(at: AppTest) -> str:
     """Everything the dialog says, markdown, HTML and alerts, as one string."""
     parts = [m.value for m in at.markdown] + [h.value for h in at.get("html")]
     parts += [e.value for kind in (at.success, at.error, at.info, at.warning) for e in kind]
-    return "\n".join(parts)
+    return seen(re.sub("</?bdi>", "", "\n".join(parts)))  # as read: people's text is isolated and escaped
 
 
 def labels(at: AppTest) -> list[str]:
-    return [b.label for b in at.button]
+    return [seen(b.label) for b in at.button]
 
 
 def button(at: AppTest, label: str):
-    return next(b for b in at.button if b.label == label)
+    return next(b for b in at.button if seen(b.label) == label)
 
 
 def fill(at: AppTest, session, **values) -> AppTest:

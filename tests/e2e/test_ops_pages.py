@@ -18,6 +18,7 @@ from core.config import today
 from core.db import get_engine
 from core.importer import COLUMNS
 from tests.e2e.conftest import ROOT
+from tests.e2e.seen import seen
 from ui import ops
 from ui import ops_keys as OK
 from tests.actors import STAFF
@@ -39,7 +40,7 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 
 def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+    return "\n".join(seen(str(e.value)) for e in elements)  # as read: people's text is escaped and isolated
 
 
 def table_with(at: AppTest, column: str):

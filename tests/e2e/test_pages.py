@@ -15,6 +15,7 @@ from core.availability import alternatives, find_sessions
 from core.config import today
 from core.db import get_engine
 from tests.e2e.conftest import ROOT
+from tests.e2e.seen import seen
 from ui import keys as K
 from tests.actors import STAFF
 
@@ -113,7 +114,7 @@ def test_garbage_in_the_url_falls_back_to_the_defaults_with_a_notice(demo_db_url
     at = run_page("pages/1_Calendar.py", view="sideways", course="NOPE", status="half", location="C",
                   **{"from": "2025-13-45", "cancelled": "maybe"})
     assert not at.exception
-    notices = " ".join(w.value for w in at.warning)
+    notices = " ".join(seen(w.value) for w in at.warning)
     for words in ("'NOPE'", "'half'", "'C'", "'2025-13-45'", "cancelled=maybe", "view=sideways"):
         assert words in notices
     assert at.multiselect(key=K.F_COURSES).value == []
@@ -158,7 +159,7 @@ def _error_after(at: AppTest, widget_key: str) -> str | None:
     for i, node in enumerate(flat):
         if getattr(node, "key", None) == widget_key:
             following = flat[i + 1] if i + 1 < len(flat) else None
-            return following.value if following is not None and following.type == "error" else None
+            return seen(following.value) if following is not None and following.type == "error" else None
     raise AssertionError(f"no widget {widget_key}")
 
 
@@ -195,11 +196,11 @@ def test_a_double_submit_books_once_and_shows_the_same_reference(bookable, writa
     at = _fill(_form(bookable), bookable, contact_name="Fox Mulder", contact_email="fox@example.co.uk", seats=2)
     details = {k: at.text_input(key=K.form_field(bookable.id, k)).value for k in ("contact_name", "contact_email")}
     _submit(at)
-    first = next(s.value for s in at.success if "Reference" in s.value)
+    first = next(seen(s.value) for s in at.success if "Reference" in s.value)
     # The same form submitted again with the same details (a double click, a resubmit).
     _fill(at, bookable, seats=2, **details)
     _submit(at)
-    second = next(s.value for s in at.success if "Reference" in s.value)
+    second = next(seen(s.value) for s in at.success if "Reference" in s.value)
     assert first == second
     made = [b for b in booking.list_bookings(get_engine(writable_demo_db_url), bookable.id)
             if b.contact_email == "fox@example.co.uk"]
@@ -207,7 +208,7 @@ def test_a_double_submit_books_once_and_shows_the_same_reference(bookable, writa
     # A new form instance after the success books anew.
     _fill(at, bookable, contact_name="Fox Mulder", contact_email="fox2@example.co.uk", seats=1)
     _submit(at)
-    third = next(s.value for s in at.success if "Reference" in s.value)
+    third = next(seen(s.value) for s in at.success if "Reference" in s.value)
     assert third != first
 
 
@@ -218,12 +219,12 @@ def test_when_the_session_filled_meanwhile_the_form_says_so_and_books_an_alterna
     booking.book(engine, bookable.id, contact_name="Quick", contact_email="quick@example.co.uk",
                  seats=bookable.remaining - 1, idempotency_key=uuid.uuid4().hex, actor=STAFF)
     _submit(at)
-    assert any("Only 1 place left" in e.value for e in at.error)
+    assert any("Only 1 place left" in seen(e.value) for e in at.error)
     offers = [b for b in at.button if b.label.startswith("Book here:")]
     assert offers and all(bookable.course_type in b.label for b in offers)
     offers[0].click()
     at.run()
-    done = next(s.value for s in at.success if "Reference" in s.value)
+    done = next(seen(s.value) for s in at.success if "Reference" in s.value)
     assert "Booked 2 places on" in done
     moved_to = next(b for b in booking.list_bookings(engine, offers[0].key.rsplit("_", 1)[1])
                     if b.contact_email == "walter@example.co.uk")
@@ -237,13 +238,13 @@ def test_a_booking_can_be_cancelled_and_moved_from_the_session_detail(bookable, 
     at = _form(bookable)
     at.checkbox(key=K.booking_action(one.id, "sure")).check().run()
     at.button(key=K.booking_action(one.id, "cancel")).click().run()
-    assert any(f"Booking {one.reference} cancelled" in s.value for s in at.success)
+    assert any(f"Booking {one.reference} cancelled" in seen(s.value) for s in at.success)
     assert booking.get_booking(engine, one.id).status == "cancelled"
 
     target = alternatives(engine, bookable.id, seats=1, limit=10)[0]
     at.selectbox(key=K.booking_action(two.id, "move_to")).select(str(target.id)).run()
     at.button(key=K.booking_action(two.id, "move")).click().run()
-    assert any(f"Booking {two.reference} moved to" in s.value for s in at.success)
+    assert any(f"Booking {two.reference} moved to" in seen(s.value) for s in at.success)
     assert booking.get_booking(engine, two.id).session_id == target.id
     assert not at.exception
 

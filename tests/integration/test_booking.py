@@ -116,6 +116,9 @@ BAD_INPUT = [
     (dict(contact_email="not-an-email"), "contact_email"),
     (dict(contact_email="a@b"), "contact_email"),
     (dict(contact_phone="call me maybe"), "contact_phone"),
+    (dict(company="Acme \u202eelpmaxe"), "company"),  # a right-to-left override
+    (dict(contact_name="Sam \u2067Patel"), "contact_name"),  # a right-to-left isolate
+    (dict(seats=2, attendees=["A \u200fB"]), "attendees"),  # a right-to-left mark
     (dict(seats=2, attendees=["A", "B", "C"]), "attendees"),
     (dict(seats=2, attendees=[Attendee("A", "a@x.com"), Attendee("B", "a@x.com")]), "attendees"),
 ]
