@@ -312,14 +312,16 @@ def move_in(conn: Connection, booking: Booking, target: uuid.UUID, who: str, *,
     _claim(conn, booking, session_id=target, status="confirmed")
     record(conn, "booking.moved", actor=who, session_id=source, other_session_id=target,
            booking_id=booking.id, details=places.booking_details(booking, was=booking.status))
+    # The attendees leave the source before its places are offered to its waiting list (a
+    # person waiting there is not "booked meanwhile" by the booking that is leaving).
+    _check_not_booked_yet(conn, target, list(booking.attendees), booking.id)
+    conn.execute(sa.update(ba).where(ba.c.booking_id == booking.id).values(session_id=target, active_email=ba.c.email))
     # Rows locked in id order, so two moves in opposite directions cannot deadlock.
     steps = [(target, lambda: places.take(conn, target, booking.seats))]
     if booking.status == "confirmed":
         steps.append((source, lambda: places.give_back(conn, source, booking.seats, promote=promote_source)))
     for _, step in sorted(steps, key=lambda s: s[0]):
         step()
-    _check_not_booked_yet(conn, target, list(booking.attendees), booking.id)
-    conn.execute(sa.update(ba).where(ba.c.booking_id == booking.id).values(session_id=target, active_email=ba.c.email))
     return _load_booking(conn, bk.c.id == booking.id)
 
 

@@ -189,7 +189,10 @@ def write(engine: Engine, work: Callable[[Connection], T]) -> T:
             # DuckDB has one writer process: taking turns here turns would-be write
             # conflicts into a short wait; the guarded statements still do the checking.
             with lock, engine.begin() as conn:
+                # conn.info belongs to the pooled connection: nothing of an attempt that
+                # rolled back (its events above all) may reach the next one.
                 conn.info.pop("changed", None)
+                conn.info.pop("pending_events", None)
                 result = work(conn)
                 for hook in _before_commit_hooks:
                     hook(conn)

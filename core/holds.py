@@ -200,7 +200,8 @@ _sweepers_lock = threading.Lock()
 
 
 def expire_due_holds(engine: Engine) -> int:
-    """Reap every expired hold; its places go to the waiting list first. Returns holds ended.
+    """Reap every expired hold; its places go to the waiting list first. Returns how many
+    sessions had holds reaped.
 
     One transaction per session, recorded in the change feed (so pages refresh). Safe to
     run from several processes at once: a hold is reaped once.

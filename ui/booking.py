@@ -28,7 +28,7 @@ from core.models import Hold, Session
 from ui import data
 from ui import keys as K
 from ui.events import places_text, times_text
-from ui.text import as_text, isolated
+from ui.text import as_html, as_text, html_line, isolated
 
 FIELDS = ("contact_name", "contact_email", "contact_phone", "company", "seats", "attendees")
 EMPTY = {"contact_name": "", "contact_email": "", "contact_phone": "", "company": "", "seats": 1, "attendees": ""}
@@ -539,13 +539,13 @@ def bookings_list(session: Session, version: int) -> None:
     st.caption(f"{len(live)} booking{'s' if len(live) != 1 else ''} · {seats} place{'s' if seats != 1 else ''}"
                f" of {session.max_capacity}")
     for b in live:
-        people = ", ".join(as_text(a.name) for a in b.attendees) or "names not given yet"
+        people = ", ".join(as_html(a.name) for a in b.attendees) or "names not given yet"
         status = "" if b.status == "confirmed" else f" · **{b.status.upper()}**"
         title = f"{b.reference} · {as_text(b.contact_name)} · {b.seats} place{'s' if b.seats != 1 else ''}{status}"
         with st.expander(title):
-            st.markdown(f"{as_text(b.company) if b.company else 'No company'} · {as_text(b.contact_email)} · "
-                        f"{as_text(b.contact_phone) if b.contact_phone else 'no phone'}  \n"
-                        f"Attendees: {people}")
+            # HTML, not markdown: the e-mail and phone are copied exactly as shown
+            st.html(html_line(b.company or "No company", b.contact_email, b.contact_phone or "no phone")
+                    + f'<div class="people-line">Attendees: {people}</div>')
             if not can_change():
                 continue  # viewers see who is booked, without cancel and move
             cancel_col, move_col = st.columns(2)

@@ -18,7 +18,7 @@ from ui.booking import (
     actor, booking_form, bookings_list, fresh_form, hold_state, local_time, session_now, time_left,
 )
 from ui.events import ALMOST_AMBER, FULL_RED, STATE_TEXT, places_text, times_text
-from ui.text import as_html, as_text
+from ui.text import as_html, as_text, html_line
 from ui.tiles import tiles
 
 
@@ -117,10 +117,10 @@ def _waiting_list(s: Session, version: int) -> None:
                 "when enough places free up")
     asking = st.session_state.get(_asking(session_id))
     for e in entries:
-        contact = " · ".join(as_text(x) for x in (e.email, e.phone, e.company) if x)
         text, button = st.columns([4, 1], vertical_alignment="center")
-        text.markdown(f"**{e.position}. {as_text(e.name)}** · {e.seats} place{'s' if e.seats != 1 else ''}  \n"
-                      f":gray[{contact} · since {_joined(e)}]")
+        text.markdown(f"**{e.position}. {as_text(e.name)}** · {e.seats} place{'s' if e.seats != 1 else ''}")
+        # HTML, not markdown: the e-mail is copied exactly as shown (no marks added to escape it)
+        text.html(html_line(e.email, e.phone, e.company, f"since {_joined(e)}", muted=True))
         if not may_change:
             continue
         if asking == str(e.id):

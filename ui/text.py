@@ -42,6 +42,14 @@ def as_html(value: object) -> str:
     return f"<bdi>{html.escape(_one_line(value))}</bdi>"
 
 
+def html_line(*values: object, muted: bool = False) -> str:
+    """A line of values for st.html, ' · ' between them (empty ones left out), each escaped
+    and isolated: copied, it is exactly the characters shown (an e-mail stays an e-mail)."""
+    shown = " · ".join(as_html(v) for v in values if v not in (None, ""))
+    style = ' style="opacity:0.65"' if muted else ""
+    return f'<div class="people-line"{style}>{shown}</div>'
+
+
 def isolated(value: object) -> str:
     """`value` for plain text (selectbox options, table cells): isolated, nothing escaped."""
     return FSI + _one_line(value) + PDI

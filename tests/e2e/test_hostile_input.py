@@ -221,6 +221,8 @@ def test_the_session_detail_shows_hostile_notes_names_and_companies_as_text(host
     shows(page, f"{hostile_app['booking'].reference} · {SVG}", within="[role=dialog]")
     shows(page, f"{IMG} · x@example.com", within="[role=dialog]")  # the company
     shows(page, f"Attendees: {SCRIPT}, {IMG}", within="[role=dialog]")
+    # What staff copy is what they see: no invisible mark inside the e-mail address.
+    assert "x@example.com" in box.inner_text()
     settle(page, fired)
 
 
@@ -239,6 +241,7 @@ def test_the_session_window_shows_markdown_latex_and_links_as_typed_and_override
     shows(page, f"held by {MD_ACTOR.name} ({MD_HOLD_NOTE} {RLO}x)", within=inside)  # the holds line
     shows(page, f"1. {MD_WAITING} · 1 place", within=inside)             # the waiting list
     shows(page, f"wait@example.com · {RLO_COMPANY} · since", within=inside)
+    assert "wait@example.com" in box.inner_text()  # copied as shown
     box.get_by_role("tab", name="Bookings").click()
     reference = hostile_app["md_booking"].reference
     box.locator("summary", has_text=reference).click()

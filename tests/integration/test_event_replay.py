@@ -228,19 +228,8 @@ class RandomRun:
                 self.bookings.append(booking_id)
 
 
-def drop_events_of_rolled_back_writes(engine) -> None:
-    """Stand-in for a missing line in core.db.write (see the xfail test below): the events a
-    write buffered are dropped when its transaction rolls back, instead of staying on the
-    pooled connection for its next write."""
-
-    @sa.event.listens_for(engine, "rollback")
-    def _dropped(conn) -> None:
-        conn.info.pop("pending_events", None)
-
-
 @pytest.mark.parametrize("seed", [20300603])
 def test_replaying_the_feed_from_the_start_rebuilds_every_sessions_places(engine, seed):
-    drop_events_of_rolled_back_writes(engine)
     clock = ManualClock(START)
     with core.clock.using(clock):
         run = RandomRun(engine, random.Random(seed), clock)
@@ -262,8 +251,6 @@ def test_replaying_the_feed_from_the_start_rebuilds_every_sessions_places(engine
     assert set(replay.holds) == active
 
 
-@pytest.mark.xfail(strict=True, reason="core defect: core.db.write leaves a rolled-back transaction's buffered "
-                                       "events in conn.info['pending_events'] of the pooled connection")
 def test_a_refused_write_leaves_no_event_behind(engine):
     """A booking that does not fit reaps an expired hold on the way (one `hold.expired`
     buffered), then is refused: everything rolls back, and no later write may publish

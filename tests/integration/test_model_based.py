@@ -45,12 +45,10 @@ from tests.conftest import assert_invariants
 
 START = dt.datetime(2030, 6, 3, 8, 0)      # naive UTC: the clock of every example starts here
 DAY = START.date() + dt.timedelta(days=11)  # the sessions' day: the clock never gets there
-# Known defect (test_a_booking_moved_away_leaves_its_contacts_waiting_entry_alone): while a
-# booking moves, the places it frees on its old session are offered to the waiting list
-# before its attendees leave that session, so a single-seat entry with the mover's e-mail
-# there is withdrawn as "booked meanwhile". The model predicts what the core does today;
-# set False once the core is fixed.
-MOVER_STILL_BOOKED_ON_SOURCE = True
+# A moving booking's attendees leave its old session before the places it frees there are
+# offered to the waiting list (test_a_booking_moved_away_leaves_its_contacts_waiting_entry_alone);
+# True would model the defect found before that was so.
+MOVER_STILL_BOOKED_ON_SOURCE = False
 EMAILS = ("ann@example.com", "bob@example.com", "cat@example.com", "dan@example.com")  # few: they meet
 
 
@@ -482,8 +480,6 @@ def test_random_operation_sequences_agree_with_a_model(engine, make_database):
     )
 
 
-@pytest.mark.xfail(strict=True, reason="core defect: move_in gives the old session's places to its waiting "
-                                       "list before the booking's attendees leave it")
 def test_a_booking_moved_away_leaves_its_contacts_waiting_entry_alone(engine):
     """Ann is booked on S (one place, full) and waiting there for another; her booking
     moves to T. The place freed on S goes to the waiting list, and Ann is no longer booked
