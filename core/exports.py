@@ -19,13 +19,14 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import decimal
 import html
 import io
 import os
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,7 +162,7 @@ def load_bookings(engine: Engine, scope: ExportScope) -> list[tuple]:
     sql = f"""
         SELECT s.session_date, s.start_time, s.course_type, s.location, b.reference, b.status,
                b.seats, b.contact_name, b.contact_email, b.contact_phone, b.company,
-               a.names, b.created_at, b.created_by, s.id
+               a.names, b.created_at, b.created_by, CAST(s.id AS VARCHAR)
         FROM bookings b
         JOIN course_sessions s ON s.id = b.session_id
         LEFT JOIN (SELECT booking_id, string_agg(name, '; ' ORDER BY seat_no) AS names
@@ -172,11 +173,8 @@ def load_bookings(engine: Engine, scope: ExportScope) -> list[tuple]:
     stmt = sa.text(sql).bindparams(*binds) if binds else sa.text(sql)
     with reading(engine) as conn:
         rows = conn.execute(stmt, params).all()
-    out = []
-    for r in rows:
-        booked_at = _utc_to_local(r[12], tz)
-        out.append((*r[:11], r[11] or "", booked_at, r[13] or "", str(r[14])))
-    return out
+    to_local = _LocalTime(tz)
+    return [(*r[:11], r[11] or "", to_local(r[12]), r[13] or "", r[14]) for r in rows]
 
 
 def _utc_to_local(value: dt.datetime | None, tz) -> dt.datetime | None:
@@ -184,6 +182,28 @@ def _utc_to_local(value: dt.datetime | None, tz) -> dt.datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=dt.timezone.utc).astimezone(tz).replace(tzinfo=None, microsecond=0)
+
+
+class _LocalTime:
+    """_utc_to_local for many timestamps: the zone's offset is looked up once per UTC hour
+    (an hour with a change of offset inside it is converted value by value)."""
+
+    def __init__(self, tz):
+        self.tz = tz
+        self.offsets: dict[dt.datetime, dt.timedelta | None] = {}
+
+    def __call__(self, value: dt.datetime | None) -> dt.datetime | None:
+        if value is None:
+            return None
+        hour = value.replace(minute=0, second=0, microsecond=0)
+        offset = self.offsets.get(hour, False)
+        if offset is False:
+            first = _utc_to_local(hour, self.tz) - hour
+            last = _utc_to_local(hour + dt.timedelta(minutes=59, seconds=59), self.tz) - hour - dt.timedelta(minutes=59, seconds=59)
+            offset = self.offsets[hour] = first if first == last else None
+        if offset is None:
+            return _utc_to_local(value, self.tz)
+        return (value + offset).replace(microsecond=0)
 
 
 # --------------------------------------------------------------------------- CSV
@@ -259,55 +279,10 @@ def _put(ws, row: int, col: int, value: object, number_format: str | None = None
     return cell
 
 
-def _display_width(value: object) -> int:
-    if isinstance(value, _Formatted):
-        return 6
-    if value is None:
-        return 0
-    if isinstance(value, dt.datetime):
-        return 16
-    if isinstance(value, dt.date):
-        return 10
-    if isinstance(value, dt.time):
-        return 5
-    return max((len(line) for line in str(value).splitlines()), default=0)
+# Rows written between two calls of an export's progress(done, total) callback.
+PROGRESS_EVERY = 2_000
 
-
-def _table_sheet(wb, title: str, headers: Sequence[str], rows: Sequence[Sequence], formats: dict[str, str] | None = None):
-    """A sheet with a bold frozen header row, autofilter, typed cells and fitted widths.
-
-    Written row by row into a write-only workbook (openpyxl's fast path: 20,000 sessions
-    take seconds, not tens of seconds); widths are measured first, since they must be set
-    before any row is written.
-    """
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    ws = wb.create_sheet(title)
-    formats = formats or {}
-    widths = [len(h) for h in headers]
-    for row in rows:
-        for c, value in enumerate(row):
-            w = _display_width(value)
-            if w > widths[c]:
-                widths[c] = w
-    for c, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(c)].width = min(max(w, 6) + 2, 60)
-    ws.freeze_panes = "A2"
-    if rows:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="E5E7EB")
-    header_cells = []
-    for h in headers:
-        cell = WriteOnlyCell(ws, value=h)
-        cell.font, cell.fill = bold, fill
-        header_cells.append(cell)
-    ws.append(header_cells)
-    column_formats = [formats.get(h) for h in headers]
-    for row in rows:
-        ws.append([_typed_cell(ws, value, fmt) for value, fmt in zip(row, column_formats)])
-    return ws
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -318,25 +293,90 @@ class _Formatted:
     number_format: str
 
 
-def _typed_cell(ws, value: object, number_format: str | None):
-    """One write-only cell: text stays text (never a formula), dates and times formatted."""
-    from openpyxl.cell import WriteOnlyCell
+class _SheetWriter:
+    """Table sheets streamed by XlsxWriter (constant-memory mode: each row goes to disk as
+    it is finished): bold frozen header row, autofilter, typed cells, fitted widths.
 
-    if isinstance(value, _Formatted):
-        value, number_format = value.value, value.number_format
-    cell = WriteOnlyCell(ws, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # openpyxl would take '=...' for a formula
-        if value.startswith(FORMULA_TRIGGERS):
-            cell.quotePrefix = True  # Excel keeps it text even when the cell is edited
-    elif number_format:
-        cell.number_format = number_format
-    else:
-        for kind, fmt in _NUMBER_FORMATS.items():
+    Text is always written as a text cell (write_string: never a formula), and one starting
+    with = + - @ tab or CR gets Excel's quote prefix, so it stays text even when edited.
+    Dates, times and date-times are real date cells with a display format.
+    """
+
+    def __init__(self, workbook, total_rows: int, progress: Progress | None):
+        self.wb = workbook
+        self.total, self.done, self.progress = total_rows, 0, progress
+        self.header = workbook.add_format({"bold": True, "bg_color": "#E5E7EB", "pattern": 1})
+        self.quoted = workbook.add_format({"quote_prefix": True})
+        self._formats: dict[str, object] = {}
+        self.by_type = {kind: self.number_format(fmt) for kind, fmt in _NUMBER_FORMATS.items()}
+
+    def number_format(self, fmt: str):
+        if fmt not in self._formats:
+            self._formats[fmt] = self.wb.add_format({"num_format": fmt})
+        return self._formats[fmt]
+
+    def _tick(self, rows: int) -> None:
+        self.done += rows
+        if self.progress:
+            self.progress(min(self.done, self.total), self.total)
+
+    def sheet(self, title: str, headers: Sequence[str], rows: Iterable[Sequence], formats: dict[str, str] | None = None):
+        ws = self.wb.add_worksheet(title)
+        ncols = len(headers)
+        widths = [len(h) for h in headers]
+        for c, h in enumerate(headers):
+            ws.write_string(0, c, h, self.header)
+        ws.freeze_panes(1, 0)
+        column_formats = [self.number_format(formats[h]) if formats and h in formats else None for h in headers]
+        write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
+        quoted, by_type, triggers = self.quoted, self.by_type, FORMULA_TRIGGERS
+        date_widths = {dt.datetime: 16, dt.date: 10, dt.time: 5}
+        r = 0
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row):
+                kind = type(value)
+                if kind is str:
+                    write_string(r, c, value, quoted if value.startswith(triggers) else None)
+                    w = len(value) if "\n" not in value else max(map(len, value.splitlines()), default=0)
+                elif value is None:
+                    continue
+                elif kind is int or kind is float:
+                    write_number(r, c, value, column_formats[c])
+                    w = len(str(value))
+                elif kind in date_widths:
+                    write_datetime(r, c, value, column_formats[c] or by_type[kind])
+                    w = date_widths[kind]
+                else:
+                    w = self._other(ws, r, c, value, column_formats[c])
+                if w > widths[c]:
+                    widths[c] = w
+            if r % PROGRESS_EVERY == 0:
+                self._tick(PROGRESS_EVERY)
+        self._tick(r % PROGRESS_EVERY)
+        for c, w in enumerate(widths):
+            ws.set_column(c, c, min(max(w, 6) + 2, 60))
+        if r:
+            ws.autofilter(0, 0, r, ncols - 1)
+        return ws
+
+    def _other(self, ws, r: int, c: int, value: object, column_format) -> int:
+        """A value of a less usual type; returns its display width."""
+        if isinstance(value, _Formatted):
+            self._other(ws, r, c, value.value, self.number_format(value.number_format))
+            return 6
+        if isinstance(value, bool):
+            ws.write_boolean(r, c, value)
+            return 5
+        if isinstance(value, (int, float, decimal.Decimal)):
+            ws.write_number(r, c, float(value), column_format)
+            return len(str(value))
+        for kind, fmt in _NUMBER_FORMATS.items():  # datetime before date: a datetime is a date
             if isinstance(value, kind):
-                cell.number_format = fmt
-                break
-    return cell
+                ws.write_datetime(r, c, value, column_format or self.number_format(fmt))
+                return {dt.datetime: 16, dt.date: 10, dt.time: 5}[kind]
+        text = str(value)
+        ws.write_string(r, c, text, self.quoted if text.startswith(FORMULA_TRIGGERS) else None)
+        return max((len(line) for line in text.splitlines()), default=0)
 
 
 def _summary_rows(scope: ExportScope, sessions: Sequence[Session], booking_rows: Sequence[tuple], generated_at: dt.datetime):
@@ -364,22 +404,37 @@ def _summary_rows(scope: ExportScope, sessions: Sequence[Session], booking_rows:
 
 def sessions_xlsx(
     engine: Engine, scope: ExportScope, *, sessions: Sequence[Session] | None = None,
-    generated_at: dt.datetime | None = None,
+    generated_at: dt.datetime | None = None, progress: Progress | None = None,
 ) -> bytes:
-    """Workbook with a Summary sheet, a Sessions sheet and a Bookings sheet."""
+    """Workbook with a Summary sheet, a Sessions sheet and a Bookings sheet.
+
+    `progress(done, total)`, if given, is called as rows are written (every
+    PROGRESS_EVERY rows of a sheet and at each sheet's end; total = rows of all sheets),
+    once more with (total, total) when the file is complete.
+    """
+    import xlsxwriter
+
     from core.config import now_local
 
     sessions = load_sessions(engine, scope) if sessions is None else sessions
     booking_rows = load_bookings(engine, scope)
     generated_at = generated_at or now_local().replace(microsecond=0)
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
     summary_rows = _summary_rows(scope, sessions, booking_rows, generated_at)
-    _table_sheet(wb, "Summary", ("Item", "Value"), summary_rows)
-    _table_sheet(wb, "Sessions", SESSION_HEADERS, [session_row(s) for s in sessions], {"Fill rate": "0%"})
-    _table_sheet(wb, "Bookings", BOOKING_HEADERS, booking_rows)
-    return _xlsx_bytes(wb)
+    total = len(summary_rows) + len(sessions) + len(booking_rows)
+    if progress:
+        progress(0, total)
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"constant_memory": True})
+    try:
+        writer = _SheetWriter(wb, total, progress)
+        writer.sheet("Summary", ("Item", "Value"), summary_rows)
+        writer.sheet("Sessions", SESSION_HEADERS, (session_row(s) for s in sessions), {"Fill rate": "0%"})
+        writer.sheet("Bookings", BOOKING_HEADERS, booking_rows)
+    finally:
+        wb.close()
+    if progress:
+        progress(total, total)
+    return buf.getvalue()
 
 
 # --------------------------------------------------------------------------- register
@@ -709,8 +764,11 @@ MIME = {
 }
 
 
-def export_sessions(engine: Engine, scope: ExportScope, fmt: str) -> ExportFile:
-    """The sessions of `scope` in `fmt` (csv, xlsx or ics), ready to download or save."""
+def export_sessions(engine: Engine, scope: ExportScope, fmt: str, *, progress: Progress | None = None) -> ExportFile:
+    """The sessions of `scope` in `fmt` (csv, xlsx or ics), ready to download or save.
+
+    `progress(done, total)` follows the writing of a workbook (see sessions_xlsx); the
+    other formats take well under a second and do not call it."""
     from core.errors import InvalidInput
 
     if fmt not in FORMATS:
@@ -719,7 +777,7 @@ def export_sessions(engine: Engine, scope: ExportScope, fmt: str) -> ExportFile:
     if fmt == "csv":
         data = sessions_csv(sessions)
     elif fmt == "xlsx":
-        data = sessions_xlsx(engine, scope, sessions=sessions)
+        data = sessions_xlsx(engine, scope, sessions=sessions, progress=progress)
     else:
         data = sessions_ics(sessions, modified=load_modified(engine, sessions), span=(scope.start, scope.end))
     return ExportFile(data, f"{scope.file_stem()}.{fmt}", MIME[fmt], len(sessions))

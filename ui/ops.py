@@ -216,13 +216,42 @@ def sessions_downloads(start: dt.date, end: dt.date, filters: Filters, version: 
     csv_col.download_button("CSV", _export_file(scope, "csv"), file_name=f"{stem}.csv", mime=MIME["csv"],
                             key=OK.EXP_CSV, icon=":material/table_view:", width="stretch")
     csv_col.caption("One row per session; opens in Excel with accents intact.")
-    xlsx_col.download_button("Excel workbook", _export_file(scope, "xlsx"), file_name=f"{stem}.xlsx",
-                             mime=MIME["xlsx"], key=OK.EXP_XLSX, icon=":material/grid_on:", width="stretch")
+    _xlsx_download(xlsx_col, scope, count, version)
     xlsx_col.caption("Sheets: Summary, Sessions and Bookings (with contacts and attendees).")
     ics_col.download_button("Calendar (.ics)", _export_file(scope, "ics"), file_name=f"{stem}.ics",
                             mime=MIME["ics"], key=OK.EXP_ICS, icon=":material/event:", width="stretch")
     ics_col.caption("For Outlook or Google Calendar: every session, saying its places left, FULL, "
                     "running, over or cancelled; UK time.")
+
+
+# From this many sessions the workbook is built on the page, with a progress bar, before
+# it is offered (a plain download button would give no sign of life for several seconds).
+LARGE_EXPORT_SESSIONS = 2_000
+
+
+def _xlsx_download(col, scope: ExportScope, count: int, version: int) -> None:
+    """The Excel download: direct for a small scope; for a large one a Prepare button that
+    builds the workbook with progress, kept for this scope and data version, then offered."""
+    name = f"{scope.file_stem()}.xlsx"
+    options = dict(file_name=name, mime=MIME["xlsx"], key=OK.EXP_XLSX, icon=":material/grid_on:", width="stretch")
+    if count < LARGE_EXPORT_SESSIONS:
+        col.download_button("Excel workbook", _export_file(scope, "xlsx"), **options)
+        return
+    made = st.session_state.get(OK.EXP_XLSX_READY)
+    if not (made and made[0] == (scope, version)):
+        if not col.button(f"Prepare Excel workbook ({count:,} sessions)", key=OK.EXP_XLSX_PREPARE,
+                          icon=":material/grid_on:", width="stretch"):
+            return
+        with col.status("Building the workbook...", expanded=True) as status:
+            bar = st.progress(0.0, text="Reading sessions and bookings")
+
+            def progress(done: int, total: int) -> None:
+                bar.progress(done / total if total else 1.0, text=f"{done:,} of {total:,} rows written")
+
+            made = ((scope, version), export_sessions(data.engine(), scope, "xlsx", progress=progress).data)
+            status.update(label=f"Workbook ready: {len(made[1]) / 1e6:.1f} MB", state="complete", expanded=False)
+        st.session_state[OK.EXP_XLSX_READY] = made
+    col.download_button("Excel workbook", made[1], **options)
 
 
 def _register_label(by_id: dict[str, Session]):

@@ -68,6 +68,8 @@ FEEDBACK = "ops_feedback"
 # --- exports ------------------------------------------------------------------------------------------
 EXP_CSV = "ops_exp_csv"
 EXP_XLSX = "ops_exp_xlsx"
+EXP_XLSX_PREPARE = "ops_exp_xlsx_prepare"
+EXP_XLSX_READY = "ops_exp_xlsx_ready"  # (scope, version), bytes of the last large workbook built
 EXP_ICS = "ops_exp_ics"
 REG_DAY = "ops_reg_day"
 REG_SESSION = "ops_reg_session"

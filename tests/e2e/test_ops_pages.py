@@ -279,6 +279,22 @@ def test_exports_page_offers_every_file_the_export_route_and_the_matching_comman
     assert 'Authorization: Bearer $FEED_TOKEN' in command
 
 
+def test_a_large_workbook_is_built_on_the_page_with_progress_then_offered(demo_db_url, use_database, monkeypatch):
+    use_database(demo_db_url)
+    monkeypatch.setattr(ops, "LARGE_EXPORT_SESSIONS", 1)  # the demo's weeks count as large
+    at = run_page("pages/5_Exports.py")
+    assert OK.EXP_XLSX not in {b.key for b in at.get("download_button")}
+    at.button(key=OK.EXP_XLSX_PREPARE).click().run()
+    assert not at.exception
+    assert OK.EXP_XLSX in {b.key for b in at.get("download_button")}
+    assert any(str(s.label).startswith("Workbook ready") for s in at.status)
+    wb = openpyxl.load_workbook(io.BytesIO(at.session_state[OK.EXP_XLSX_READY][1]))
+    assert wb.sheetnames == ["Summary", "Sessions", "Bookings"]
+    at.run()  # built once: the next run offers it without the Prepare button
+    assert OK.EXP_XLSX in {b.key for b in at.get("download_button")}
+    assert OK.EXP_XLSX_PREPARE not in {b.key for b in at.button}
+
+
 def test_register_download_for_a_day_is_a_workbook_with_a_sheet_per_session(demo_db_url, use_database):
     use_database(demo_db_url)
     engine = get_engine(demo_db_url)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,8 @@ from core import booking
 from core.availability import find_sessions
 from core.exports import (
     FORMULA_TRIGGERS,
+    PROGRESS_EVERY,
+    _SheetWriter,
     ExportScope,
     export_sessions,
     load_registers,
@@ -66,6 +69,19 @@ def data(engine, day):
 @pytest.mark.parametrize("trigger", FORMULA_TRIGGERS)
 def test_text_starting_with_a_formula_trigger_is_prefixed_with_an_apostrophe(trigger):
     assert neutralise(trigger + "SUM(A1)") == "'" + trigger + "SUM(A1)"
+
+
+def test_booking_times_in_local_time_match_one_by_one_conversion_across_the_clock_changes():
+    from zoneinfo import ZoneInfo
+
+    from core.exports import _LocalTime, _utc_to_local
+
+    tz = ZoneInfo("Europe/London")
+    to_local = _LocalTime(tz)
+    for first in (dt.datetime(2031, 3, 30, 0, 0, 1, 500), dt.datetime(2031, 10, 26, 0, 0, 7)):
+        moments = [first + dt.timedelta(minutes=13 * i, seconds=i) for i in range(30)]
+        assert [to_local(m) for m in moments] == [_utc_to_local(m, tz) for m in moments]
+    assert to_local(None) is None
 
 
 def test_ordinary_text_and_numbers_are_left_alone():
@@ -170,6 +186,77 @@ def test_summary_sheet_totals_match_the_sessions(engine, data):
     assert summary["Fill rate"] == pytest.approx(8 / 22, abs=1e-4) and formats["Fill rate"] == "0%"
     assert summary["Places sold"] == 8 and summary["Capacity"] == 22
     assert summary["Bookings listed"] == 3
+
+
+def test_workbook_reports_its_progress_up_to_every_row_written(engine, data):
+    calls = []
+    made = export_sessions(engine, data["scope"], "xlsx", progress=lambda done, total: calls.append((done, total)))
+    wb = openpyxl.load_workbook(io.BytesIO(made.data))
+    rows = sum(ws.max_row - 1 for ws in wb.worksheets)  # every sheet less its header
+    assert calls[0] == (0, rows) and calls[-1] == (rows, rows)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls) and {t for _, t in calls} == {rows}
+
+
+def _unescaped(text):
+    """Text as Excel shows it: control characters are stored as _xHHHH_ (ECMA-376 ST_Xstring),
+    which Excel and LibreOffice decode and openpyxl leaves as stored."""
+    import re
+
+    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m[1], 16)), text) if isinstance(text, str) else text
+
+
+def _table_workbook(rows, headers=("When", "Text", "Number")) -> bytes:
+    """A workbook of one table sheet written the way the sessions workbook is."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"constant_memory": True})
+    calls = []
+    _SheetWriter(wb, len(rows), lambda done, total: calls.append(done)).sheet("Table", headers, rows)
+    wb.close()
+    return buf.getvalue(), calls
+
+
+def test_large_table_sheet_streams_typed_cells_read_back_by_openpyxl():
+    start = dt.datetime(2031, 3, 29, 23, 0)
+    rows = [(start + dt.timedelta(minutes=7 * i), f"{FORMULA_TRIGGERS[i % 6]}SUM(A{i})" if i % 5 == 0 else f"row {i}", i * 0.5)
+            for i in range(PROGRESS_EVERY * 2 + 17)]
+    rows.append((dt.date(2031, 4, 1), "bell\x07 and tab\tinside", None))
+    rows.append((dt.time(9, 30), "two\nlines", 3))
+    data, calls = _table_workbook(rows)
+    assert calls == [PROGRESS_EVERY, PROGRESS_EVERY * 2, len(rows)]
+    ws = openpyxl.load_workbook(io.BytesIO(data))["Table"]
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:C{len(rows) + 1}"
+    assert [c.value for c in ws[1]] == ["When", "Text", "Number"] and ws["A1"].font.b
+    read = list(ws.iter_rows(min_row=2))
+    assert len(read) == len(rows)
+    for cells, row in zip(read[:-2], rows):
+        assert cells[0].value == row[0] and cells[0].number_format == "dd/mm/yyyy hh:mm"
+        assert _unescaped(cells[1].value) == row[1] and cells[1].data_type == "s"
+        assert cells[1].quotePrefix == row[1].startswith(FORMULA_TRIGGERS)
+        assert cells[2].value == row[2]
+    assert read[-2][0].value == dt.datetime(2031, 4, 1) and read[-2][0].number_format == "dd/mm/yyyy"
+    assert _unescaped(read[-2][1].value) == "bell\x07 and tab\tinside" and read[-2][2].value is None
+    assert read[-1][0].value == dt.time(9, 30) and read[-1][0].number_format == "hh:mm"
+    assert ws.column_dimensions["A"].width >= 16 and ws.column_dimensions["B"].width >= len("bell. and tab.inside")
+
+
+@pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")), reason="LibreOffice not installed")
+def test_libreoffice_reads_the_workbook(engine, data, tmp_path):
+    """A reader written by neither this project nor the writer's authors: LibreOffice's own."""
+    made = export_sessions(engine, data["scope"], "xlsx")
+    (tmp_path / "sessions.xlsx").write_bytes(made.data)
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    subprocess.run([office, "--headless", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+                    "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1",
+                    "--outdir", str(tmp_path), str(tmp_path / "sessions.xlsx")],
+                   check=True, capture_output=True, timeout=120)
+    bookings = pd.read_csv(tmp_path / "sessions-Bookings.csv", dtype=str, keep_default_na=False)
+    group = bookings[bookings["Reference"] == data["group"].reference].iloc[0]
+    assert group["Contact name"] == EVIL and group["Attendees"] == "; ".join(NAMES)
+    sessions = pd.read_csv(tmp_path / "sessions-Sessions.csv", dtype=str)
+    assert set(sessions["Session ID"]) == {str(data["s1"].id), str(data["s2"].id)}
+    assert set(sessions["Date"]) == {f"{data['s1'].session_date:%d/%m/%Y}"}
 
 
 # --------------------------------------------------------------------------- registers
