@@ -18,6 +18,7 @@ from core.db import get_engine
 from core.passwords import add_hash_password_parser, check_password, hash_password
 from tests.actors import STAFF
 from tests.e2e.conftest import ROOT
+from tests.e2e.seen import seen
 from ui import auth
 
 TIMEOUT = 60
@@ -54,7 +55,7 @@ def sign_in(at: AppTest, login: str, password: str | None = None) -> AppTest:
 def texts(at: AppTest) -> str:
     parts = [e.value for kind in (at.markdown, at.info, at.error, at.warning, at.success, at.caption, at.title)
              for e in kind]
-    return "\n".join(str(p) for p in parts)
+    return seen("\n".join(str(p) for p in parts))
 
 
 # --- configuration and passwords -------------------------------------------------------------

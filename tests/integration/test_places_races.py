@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from core import availability, booking, changes, errors, holds, waitlist
 from core.availability import get_session
+from core.models import Booking
 from tests.actors import STAFF
 from tests.conftest import assert_invariants
 from tests.integration.test_holds_and_waitlist import FrozenClock
@@ -227,3 +228,75 @@ def test_a_waiting_list_allows_one_active_entry_per_contact_even_past_the_core(p
             conn.execute(wl.insert().values(id=__import__("uuid").uuid4(), session_id=session.id, name="Ann Lee",
                                             email="ann@example.com", seats=1, status="waiting",
                                             created_at=entry.created_at))
+
+
+def test_holds_and_bookings_from_32_threads_take_exactly_the_places_there_are(pg, make_session):
+    for round_ in range(3):
+        session = make_session(12)
+        jobs = [lambda i=i: holds.place_hold(pg, session.id, 1, held_by=f"Desk {i}", actor=STAFF)
+                for i in range(THREADS // 2)]
+        jobs += [lambda i=i: booking.book(pg, session.id, **_person(30_000 + 100 * round_ + i), actor=STAFF)
+                 for i in range(THREADS // 2)]
+        outcomes = _race(jobs)
+        made = [o for o in outcomes if not isinstance(o, Exception)]
+        assert len(made) == 12
+        assert all(isinstance(o, errors.SessionFull) for o in outcomes if isinstance(o, Exception))
+        kept = [o for o in made if isinstance(o, holds.Hold)]
+        # Half the holds are released and the other half booked while 16 more callers try.
+        jobs = [lambda h=h: holds.release_hold(pg, h.id, actor=STAFF) for h in kept[::2]]
+        jobs += [lambda h=h, i=i: holds.book_held(pg, h.id, **_person(40_000 + 100 * round_ + i), actor=STAFF)
+                 for i, h in enumerate(kept[1::2])]
+        jobs += [lambda i=i: booking.book(pg, session.id, **_person(50_000 + 100 * round_ + i), actor=STAFF)
+                 for i in range(THREADS - len(jobs))]
+        outcomes = _race(jobs)
+        assert not [o for o in outcomes if isinstance(o, Exception) and not isinstance(o, errors.SessionFull)]
+        converted = [o for o in outcomes if isinstance(o, holds.HeldBooking)]
+        assert len(converted) == len(kept[1::2])  # a live hold is always booked
+        booked_now = sum(o.seats for o in outcomes if isinstance(o, Booking))
+        seen = get_session(pg, session.id)
+        assert seen.held == 0
+        assert seen.current_bookings == (12 - len(kept)) + len(converted) + booked_now <= 12
+        assert_invariants(pg)
+
+
+def test_a_capacity_change_racing_31_bookers_either_fits_or_says_who_would_not(pg, make_session):
+    from core.sessions import set_capacity
+    from tests.actors import ADMIN
+
+    for round_ in range(5):
+        session = make_session(12)
+        for i in range(6):
+            booking.book(pg, session.id, **_person(60_000 + 100 * round_ + i), actor=STAFF)
+        jobs = [lambda: set_capacity(pg, session.id, 8, actor=ADMIN)]
+        jobs += [lambda i=i: booking.book(pg, session.id, **_person(70_000 + 100 * round_ + i), actor=STAFF)
+                 for i in range(THREADS - 1)]
+        outcomes = _race(jobs)
+        seen = get_session(pg, session.id)
+        if isinstance(outcomes[0], Exception):
+            assert isinstance(outcomes[0], errors.CapacityBelowBooked), outcomes[0]
+            assert seen.max_capacity == 12
+        else:
+            assert seen.max_capacity == 8 and seen.current_bookings <= 8
+        assert all(isinstance(o, errors.SessionFull) for o in outcomes[1:] if isinstance(o, Exception))
+        assert seen.current_bookings == 6 + sum(1 for o in outcomes[1:] if not isinstance(o, Exception))
+        assert_invariants(pg)
+
+
+def test_cancelling_a_session_while_31_callers_book_and_hold_leaves_no_place_taken(pg, make_session):
+    from core.sessions import cancel_session
+    from tests.actors import ADMIN
+
+    for round_ in range(3):
+        session = make_session(12)
+        jobs = [lambda: cancel_session(pg, session.id, actor=ADMIN, reason="Room flooded")]
+        jobs += [lambda i=i: (booking.book(pg, session.id, **_person(80_000 + 100 * round_ + i), actor=STAFF)
+                              if i % 3 else holds.place_hold(pg, session.id, 1, actor=STAFF))
+                 for i in range(THREADS - 1)]
+        outcomes = _race(jobs)
+        assert not isinstance(outcomes[0], Exception), outcomes[0]
+        refused = [o for o in outcomes[1:] if isinstance(o, Exception)]
+        assert all(isinstance(o, (errors.SessionNotBookable, errors.SessionFull)) for o in refused), refused
+        seen = get_session(pg, session.id)
+        assert (seen.status, seen.current_bookings, seen.held) == ("cancelled", 0, 0)
+        assert {b.status for b in booking.list_bookings(pg, session.id)} <= {"rebook"}
+        assert_invariants(pg)
