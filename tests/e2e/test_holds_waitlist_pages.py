@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import booking, holds, waitlist
-from core.availability import get_session
+from core.availability import find_sessions, get_session
 from core.config import today
 from core.db import get_engine
 from core.sessions import create_session
@@ -240,3 +240,39 @@ def test_cancelling_first_shows_everyone_affected_and_nothing_changes_until_conf
     assert booking.get_booking(engine, go.id).status == "confirmed"
     assert booking.get_booking(engine, stay.id).status == "rebook"
     assert f"Moved {go.reference}." in texts(at) and "marked for rebooking" in texts(at)
+
+
+def test_a_cancellation_whose_chosen_move_no_longer_fits_changes_nothing_and_says_which(engine, make_session):
+    """The page calls one core function: when one chosen move cannot happen (its session
+    filled after the preview), the session is not cancelled and no booking moved."""
+    session = make_session(4)
+    first = booking.book(engine, session.id, contact_name="Flo First", contact_email="flo@example.com", actor=STAFF)
+    late = booking.book(engine, session.id, contact_name="Lee Late", contact_email="lee@example.com", seats=2,
+                        actor=STAFF)
+    roomy, tight = make_session(12, days=1), make_session(3, days=2, location="Location B")
+    at = open_schedule(session)
+    at.button(key=OK.CANCEL_SUBMIT).click().run()
+    at.selectbox(key=f"ops_preview_move_{first.id}").set_value(str(roomy.id)).run()
+    at.selectbox(key=f"ops_preview_move_{late.id}").set_value(str(tight.id)).run()
+    booking.book(engine, tight.id, contact_name="Quick Caller", contact_email="quick@example.com", seats=2,
+                 actor=STAFF)  # a colleague takes the places meanwhile
+    at.button(key="ops_preview_confirm").click().run()
+
+    said = seen(texts(at))
+    assert f"{late.reference} Lee Late could not be moved to" in said and "Nothing was changed." in said
+    assert get_session(engine, session.id).status == "scheduled"
+    assert {b.session_id for b in booking.list_bookings(engine, session.id)} == {session.id}
+    assert get_session(engine, roomy.id).current_bookings == 0
+
+
+def test_a_session_that_overlaps_another_is_not_created_and_the_form_says_why(engine, make_session):
+    there = make_session(12, days=3)
+    at = AppTest.from_file(str(ROOT / "pages/4_Schedule.py"), default_timeout=TIMEOUT).run()
+    at.selectbox(key=OK.ONE_COURSE).set_value("CPR and AED")
+    at.date_input(key=OK.ONE_DATE).set_value(there.session_date)
+    at.time_input(key=OK.ONE_START).set_value(there.start_time)
+    at.time_input(key=OK.ONE_END).set_value(there.end_time)
+    at.radio(key=OK.ONE_LOCATION).set_value(there.location)
+    at.button(key=OK.ONE_SUBMIT).click().run()
+    assert "overlaps" in seen(texts(at)) and "nothing was created" in seen(texts(at))
+    assert len(find_sessions(engine, there.session_date, there.session_date)) == 1
