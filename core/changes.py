@@ -129,7 +129,7 @@ _SUM = sa.select(sa.func.coalesce(sa.func.sum(change_counter.c.version), 0))
 
 
 def latest_version(engine: Engine) -> int:
-    """How many writes have committed: it moves on every commit and never goes back."""
+    """How many events have committed (one or more a write): it moves on every commit and never goes back."""
     with reading(engine) as conn:
         return int(conn.execute(_SUM).scalar_one())
 
