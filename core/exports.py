@@ -164,7 +164,7 @@ def load_bookings(engine: Engine, scope: ExportScope) -> list[tuple]:
     sql = f"""
         SELECT s.session_date, s.start_time, s.course_type, s.location, b.reference, b.status,
                b.seats, b.contact_name, b.contact_email, b.contact_phone, b.company,
-               a.names, b.created_at, b.created_by, CAST(s.id AS VARCHAR)
+               a.names, date_trunc('second', b.created_at), b.created_by, CAST(s.id AS VARCHAR)
         FROM bookings b
         JOIN course_sessions s ON s.id = b.session_id
         LEFT JOIN (SELECT booking_id, string_agg(name, '; ' ORDER BY seat_no) AS names
@@ -187,25 +187,37 @@ def _utc_to_local(value: dt.datetime | None, tz) -> dt.datetime | None:
 
 
 class _LocalTime:
-    """_utc_to_local for many timestamps: the zone's offset is looked up once per UTC hour
-    (an hour with a change of offset inside it is converted value by value)."""
+    """_utc_to_local for many timestamps: the zone's offset is looked up once per UTC day, or
+    once per UTC hour on a day when it changes (an hour with a change of offset inside it is
+    converted value by value)."""
 
     def __init__(self, tz):
         self.tz = tz
+        self.days: dict[dt.date, dt.timedelta | None] = {}
         self.offsets: dict[dt.datetime, dt.timedelta | None] = {}
+
+    def _offset(self, start: dt.datetime, span: dt.timedelta) -> dt.timedelta | None:
+        """The offset over [start, start + span), None if it changes within."""
+        last = start + span - dt.timedelta(seconds=1)
+        first = _utc_to_local(start, self.tz) - start
+        return first if _utc_to_local(last, self.tz) - last == first else None
 
     def __call__(self, value: dt.datetime | None) -> dt.datetime | None:
         if value is None:
             return None
-        hour = value.replace(minute=0, second=0, microsecond=0)
-        offset = self.offsets.get(hour, False)
+        day = value.date()
+        offset = self.days.get(day, False)
         if offset is False:
-            first = _utc_to_local(hour, self.tz) - hour
-            last = _utc_to_local(hour + dt.timedelta(minutes=59, seconds=59), self.tz) - hour - dt.timedelta(minutes=59, seconds=59)
-            offset = self.offsets[hour] = first if first == last else None
+            offset = self.days[day] = self._offset(dt.datetime.combine(day, dt.time()), dt.timedelta(days=1))
         if offset is None:
-            return _utc_to_local(value, self.tz)
-        return (value + offset).replace(microsecond=0)
+            hour = value.replace(minute=0, second=0, microsecond=0)
+            offset = self.offsets.get(hour, False)
+            if offset is False:
+                offset = self.offsets[hour] = self._offset(hour, dt.timedelta(hours=1))
+            if offset is None:
+                return _utc_to_local(value, self.tz)
+        value = value + offset
+        return value.replace(microsecond=0) if value.microsecond else value
 
 
 # --------------------------------------------------------------------------- CSV

@@ -32,6 +32,8 @@ MAX_TEXT = 32_767  # Excel's limit on a cell's text (UTF-16 code units)
 BLOCK = 2_000  # rows turned into XML at once (and between two progress calls)
 
 _EPOCH = dt.date(1899, 12, 30).toordinal()  # serial 0; right for dates from 1 Mar 1900
+_EPOCH_DT = dt.datetime(1899, 12, 30)
+_DAY = dt.timedelta(days=1)
 _SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 _ESCAPED = re.compile(r"_x[0-9a-fA-F]{4}_")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
@@ -177,17 +179,16 @@ class Workbook:
         else:
             w = max(map(len, texts))
         widths[c] = max(widths[c], w)
-        out = []
-        for ref, v in zip(refs, values):
-            if v is None:
-                out.append("")
-                continue
-            if long:
-                v = _fit(v)
-            style = ' s="2"' if v.startswith(FORMULA_TRIGGERS) else ""
-            out.append(f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">'
-                       f'{escape_text(v) if escape else v}</t></is></c>')
-        return out
+        if long:
+            values = [None if v is None else _fit(v) for v in values]
+        quoted = f' s="{Styles.QUOTED}"'
+        if escape:  # the quote prefix goes by the text as given ("\r..." is escaped to "_x000D_...")
+            marks = [quoted if v is not None and v.startswith(FORMULA_TRIGGERS) else "" for v in values]
+            return ["" if v is None else f'<c r="{ref}"{mark} t="inlineStr"><is><t xml:space="preserve">'
+                    f'{escape_text(v)}</t></is></c>' for ref, mark, v in zip(refs, marks, values)]
+        return ["" if v is None else
+                f'<c r="{ref}"{quoted if v.startswith(FORMULA_TRIGGERS) else ""} t="inlineStr"><is>'
+                f'<t xml:space="preserve">{v}</t></is></c>' for ref, v in zip(refs, values)]
 
     def _number_cells(self, refs, values, widths, c, style: str) -> list[str]:
         """A column of int or float (or None) values."""
@@ -201,7 +202,12 @@ class Workbook:
     def _date_cells(self, refs, values, widths, c, kind, style: str | None) -> list[str]:
         style = style or f' s="{self.date_styles[kind]}"'
         widths[c] = max(widths[c], DATE_WIDTHS[kind])
-        return [f'<c r="{ref}"{style}><v>{serial(v)}</v></c>' if v is not None else "" for ref, v in zip(refs, values)]
+        if kind is dt.datetime:  # a timedelta divided by a day: one C operation per value
+            numbers = [None if v is None else (v - _EPOCH_DT) / _DAY for v in values]
+        else:  # dates and times repeat a lot: each distinct one is converted once
+            known = {v: serial(v) for v in set(values) if v is not None}
+            numbers = [known.get(v) for v in values]
+        return [f'<c r="{ref}"{style}><v>{v!r}</v></c>' if v is not None else "" for ref, v in zip(refs, numbers)]
 
     def _any_cell(self, ref: str, value: object, style: str, widths: list[int], c: int) -> str:
         """One value of a less usual type, or of a column of mixed types."""
