@@ -23,7 +23,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
-from itertools import islice
+from itertools import chain, islice
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMATS = {dt.datetime: "dd/mm/yyyy hh:mm", dt.date: "dd/mm/yyyy", dt.time: "hh:mm"}
@@ -35,6 +35,8 @@ _EPOCH = dt.date(1899, 12, 30).toordinal()  # serial 0; right for dates from 1 M
 _EPOCH_DT = dt.datetime(1899, 12, 30)
 _DAY = dt.timedelta(days=1)
 _SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+_SPECIAL_BUT_NUL = re.compile(r"[&<>\x01-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+_EDGE_SPACE = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")  # in texts joined by NUL
 _ESCAPED = re.compile(r"_x[0-9a-fA-F]{4}_")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 
@@ -166,13 +168,14 @@ class Workbook:
 
     # ---------------------------------------------------------------- cells
 
-    def _text_cells(self, refs: list[str], values: Sequence, widths: list[int], c: int) -> list[str]:
+    def _text_cells(self, col: str, rows: list[str], values: Sequence, widths: list[int], c: int) -> list[str]:
         """A column of text (or None) values."""
         texts = [v for v in values if v is not None]
         if not texts:
             return [""] * len(values)
-        joined = "".join(texts)
-        escape = _SPECIAL.search(joined) is not None
+        joined = "\x00".join(texts)  # one look at the whole column instead of one per value
+        escape = joined.count("\x00") >= len(texts) or _SPECIAL_BUT_NUL.search(joined) is not None
+        space = ' xml:space="preserve"' if _EDGE_SPACE.search(joined) else ""  # leading or trailing
         long = max(map(len, texts)) > MAX_TEXT // 2
         if "\n" in joined:
             w = max(max((len(line) for line in v.splitlines()), default=0) for v in texts)
@@ -184,22 +187,22 @@ class Workbook:
         quoted = f' s="{Styles.QUOTED}"'
         if escape:  # the quote prefix goes by the text as given ("\r..." is escaped to "_x000D_...")
             marks = [quoted if v is not None and v.startswith(FORMULA_TRIGGERS) else "" for v in values]
-            return ["" if v is None else f'<c r="{ref}"{mark} t="inlineStr"><is><t xml:space="preserve">'
-                    f'{escape_text(v)}</t></is></c>' for ref, mark, v in zip(refs, marks, values)]
+            return ["" if v is None else f'<c r="{col}{r}"{mark} t="inlineStr"><is><t{space}>'
+                    f'{escape_text(v)}</t></is></c>' for r, mark, v in zip(rows, marks, values)]
         return ["" if v is None else
-                f'<c r="{ref}"{quoted if v.startswith(FORMULA_TRIGGERS) else ""} t="inlineStr"><is>'
-                f'<t xml:space="preserve">{v}</t></is></c>' for ref, v in zip(refs, values)]
+                f'<c r="{col}{r}"{quoted if v.startswith(FORMULA_TRIGGERS) else ""} t="inlineStr"><is>'
+                f'<t{space}>{v}</t></is></c>' for r, v in zip(rows, values)]
 
-    def _number_cells(self, refs, values, widths, c, style: str) -> list[str]:
+    def _number_cells(self, col, rows, values, widths, c, style: str) -> list[str]:
         """A column of int or float (or None) values."""
         present = [v for v in values if v is not None]
         if not all(map(math.isfinite, present)):
             raise ValueError("NaN and infinity cannot be written to a spreadsheet cell")
         if present:
             widths[c] = max(widths[c], max(map(len, map(repr, present))))
-        return [f'<c r="{ref}"{style}><v>{v!r}</v></c>' if v is not None else "" for ref, v in zip(refs, values)]
+        return [f'<c r="{col}{r}"{style}><v>{v!r}</v></c>' if v is not None else "" for r, v in zip(rows, values)]
 
-    def _date_cells(self, refs, values, widths, c, kind, style: str | None) -> list[str]:
+    def _date_cells(self, col, rows, values, widths, c, kind, style: str | None) -> list[str]:
         style = style or f' s="{self.date_styles[kind]}"'
         widths[c] = max(widths[c], DATE_WIDTHS[kind])
         if kind is dt.datetime:  # a timedelta divided by a day: one C operation per value
@@ -207,37 +210,38 @@ class Workbook:
         else:  # dates and times repeat a lot: each distinct one is converted once
             known = {v: serial(v) for v in set(values) if v is not None}
             numbers = [known.get(v) for v in values]
-        return [f'<c r="{ref}"{style}><v>{v!r}</v></c>' if v is not None else "" for ref, v in zip(refs, numbers)]
+        return [f'<c r="{col}{r}"{style}><v>{v!r}</v></c>' if v is not None else "" for r, v in zip(rows, numbers)]
 
-    def _any_cell(self, ref: str, value: object, style: str, widths: list[int], c: int) -> str:
+    def _any_cell(self, col: str, row: str, value: object, style: str, widths: list[int], c: int) -> str:
         """One value of a less usual type, or of a column of mixed types."""
         if value is None:
             return ""
         if isinstance(value, Formatted):
             widths[c] = max(widths[c], 6)
-            return self._any_cell(ref, value.value, f' s="{self.styles.number(value.number_format)}"', widths, c)
+            return self._any_cell(col, row, value.value, f' s="{self.styles.number(value.number_format)}"', widths, c)
         if isinstance(value, str) or not isinstance(value, (bool, int, float, decimal.Decimal, dt.date, dt.time)):
-            return self._text_cells([ref], [str(value)], widths, c)[0]
+            return self._text_cells(col, [row], [str(value)], widths, c)[0]
         if isinstance(value, bool):
             widths[c] = max(widths[c], 5)
-            return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+            return f'<c r="{col}{row}" t="b"><v>{int(value)}</v></c>'
         if isinstance(value, (dt.date, dt.time)):
             kind = dt.datetime if isinstance(value, dt.datetime) else dt.date if isinstance(value, dt.date) else dt.time
-            return self._date_cells([ref], [value], widths, c, kind, style)[0]
+            return self._date_cells(col, [row], [value], widths, c, kind, style)[0]
         number = _number(float(value) if isinstance(value, decimal.Decimal) else value)
         widths[c] = max(widths[c], len(str(value)))
-        return f'<c r="{ref}"{style}><v>{number}</v></c>'
+        return f'<c r="{col}{row}"{style}><v>{number}</v></c>'
 
-    def _column(self, refs, values, widths, c, style: str) -> list[str]:
+    def _column(self, col, rows, values, widths, c, style: str) -> list[str]:
+        """The cells of column `col` (a letter) in `rows` (row numbers as text)."""
         kinds = set(map(type, values))
         kinds.discard(type(None))
         if kinds <= {str}:
-            return self._text_cells(refs, values, widths, c)
+            return self._text_cells(col, rows, values, widths, c)
         if kinds <= {int, float}:
-            return self._number_cells(refs, values, widths, c, style)
+            return self._number_cells(col, rows, values, widths, c, style)
         if len(kinds) == 1 and (kind := next(iter(kinds))) in DATE_FORMATS:
-            return self._date_cells(refs, values, widths, c, kind, style or None)
-        return [self._any_cell(ref, v, style, widths, c) for ref, v in zip(refs, values)]
+            return self._date_cells(col, rows, values, widths, c, kind, style or None)
+        return [self._any_cell(col, r, v, style, widths, c) for r, v in zip(rows, values)]
 
     # ---------------------------------------------------------------- sheets
 
@@ -260,9 +264,10 @@ class Workbook:
             while block := list(islice(it, BLOCK)):
                 numbers = [str(r) for r in range(n + 2, n + 2 + len(block))]
                 columns = list(zip(*block))
-                cells = [self._column([letters[c] + r for r in numbers], columns[c], widths, c, styles[c])
-                         for c in range(ncols)]
-                body.write("".join([f'<row r="{r}">{"".join(row)}</row>' for r, row in zip(numbers, zip(*cells))]).encode())
+                cells = [self._column(letters[c], numbers, columns[c], widths, c, styles[c]) for c in range(ncols)]
+                cells[0] = [f'<row r="{r}">{cell}' for r, cell in zip(numbers, cells[0])]
+                cells[-1] = [f"{cell}</row>" for cell in cells[-1]]
+                body.write("".join(chain.from_iterable(zip(*cells))).encode())
                 n += len(block)
                 if progress:
                     progress(len(block))
