@@ -35,8 +35,7 @@ _EPOCH = dt.date(1899, 12, 30).toordinal()  # serial 0; right for dates from 1 M
 _EPOCH_DT = dt.datetime(1899, 12, 30)
 _DAY = dt.timedelta(days=1)
 _SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
-_SPECIAL_BUT_NUL = re.compile(r"[&<>\x01-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
-_EDGE_SPACE = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")  # in texts joined by NUL
+_SPECIAL_CHAR = re.compile(r"[&<>\x01-\x08\x0b-\x1f\ufffe\uffff]")  # NUL apart: it joins a column's texts
 _ESCAPED = re.compile(r"_x[0-9a-fA-F]{4}_")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 
@@ -174,8 +173,8 @@ class Workbook:
         if not texts:
             return [""] * len(values)
         joined = "\x00".join(texts)  # one look at the whole column instead of one per value
-        escape = joined.count("\x00") >= len(texts) or _SPECIAL_BUT_NUL.search(joined) is not None
-        space = ' xml:space="preserve"' if _EDGE_SPACE.search(joined) else ""  # leading or trailing
+        escape = (joined.count("\x00") >= len(texts) or _SPECIAL_CHAR.search(joined) is not None
+                  or ("_x" in joined and _ESCAPED.search(joined) is not None))
         long = max(map(len, texts)) > MAX_TEXT // 2
         if "\n" in joined:
             w = max(max((len(line) for line in v.splitlines()), default=0) for v in texts)
@@ -187,11 +186,11 @@ class Workbook:
         quoted = f' s="{Styles.QUOTED}"'
         if escape:  # the quote prefix goes by the text as given ("\r..." is escaped to "_x000D_...")
             marks = [quoted if v is not None and v.startswith(FORMULA_TRIGGERS) else "" for v in values]
-            return ["" if v is None else f'<c r="{col}{r}"{mark} t="inlineStr"><is><t{space}>'
+            return ["" if v is None else f'<c r="{col}{r}"{mark} t="inlineStr"><is><t xml:space="preserve">'
                     f'{escape_text(v)}</t></is></c>' for r, mark, v in zip(rows, marks, values)]
         return ["" if v is None else
                 f'<c r="{col}{r}"{quoted if v.startswith(FORMULA_TRIGGERS) else ""} t="inlineStr"><is>'
-                f'<t{space}>{v}</t></is></c>' for r, v in zip(rows, values)]
+                f'<t xml:space="preserve">{v}</t></is></c>' for r, v in zip(rows, values)]
 
     def _number_cells(self, col, rows, values, widths, c, style: str) -> list[str]:
         """A column of int or float (or None) values."""
