@@ -188,9 +188,13 @@ class Workbook:
             marks = [quoted if v is not None and v.startswith(FORMULA_TRIGGERS) else "" for v in values]
             return ["" if v is None else f'<c r="{col}{r}"{mark} t="inlineStr"><is><t xml:space="preserve">'
                     f'{escape_text(v)}</t></is></c>' for r, mark, v in zip(rows, marks, values)]
-        return ["" if v is None else
-                f'<c r="{col}{r}"{quoted if v.startswith(FORMULA_TRIGGERS) else ""} t="inlineStr"><is>'
-                f'<t xml:space="preserve">{v}</t></is></c>' for r, v in zip(rows, values)]
+        if texts[0].startswith(FORMULA_TRIGGERS) or any("\x00" + t in joined for t in FORMULA_TRIGGERS):
+            return ["" if v is None else
+                    f'<c r="{col}{r}"{quoted if v.startswith(FORMULA_TRIGGERS) else ""} t="inlineStr"><is>'
+                    f'<t xml:space="preserve">{v}</t></is></c>' for r, v in zip(rows, values)]
+        # no text of this block's column starts with a trigger (seen in the joined column at once)
+        return ["" if v is None else f'<c r="{col}{r}" t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>'
+                for r, v in zip(rows, values)]
 
     def _number_cells(self, col, rows, values, widths, c, style: str) -> list[str]:
         """A column of int or float (or None) values."""
