@@ -33,7 +33,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core import xlsx_stream
 from core.models import LOCATIONS, Session
+from core.xlsx_stream import Formatted
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("csv", "xlsx", "ics")
@@ -162,7 +164,7 @@ def load_bookings(engine: Engine, scope: ExportScope) -> list[tuple]:
     sql = f"""
         SELECT s.session_date, s.start_time, s.course_type, s.location, b.reference, b.status,
                b.seats, b.contact_name, b.contact_email, b.contact_phone, b.company,
-               a.names, b.created_at, b.created_by, CAST(s.id AS VARCHAR)
+               a.names, date_trunc('second', b.created_at), b.created_by, CAST(s.id AS VARCHAR)
         FROM bookings b
         JOIN course_sessions s ON s.id = b.session_id
         LEFT JOIN (SELECT booking_id, string_agg(name, '; ' ORDER BY seat_no) AS names
@@ -185,25 +187,37 @@ def _utc_to_local(value: dt.datetime | None, tz) -> dt.datetime | None:
 
 
 class _LocalTime:
-    """_utc_to_local for many timestamps: the zone's offset is looked up once per UTC hour
-    (an hour with a change of offset inside it is converted value by value)."""
+    """_utc_to_local for many timestamps: the zone's offset is looked up once per UTC day, or
+    once per UTC hour on a day when it changes (an hour with a change of offset inside it is
+    converted value by value)."""
 
     def __init__(self, tz):
         self.tz = tz
+        self.days: dict[dt.date, dt.timedelta | None] = {}
         self.offsets: dict[dt.datetime, dt.timedelta | None] = {}
+
+    def _offset(self, start: dt.datetime, span: dt.timedelta) -> dt.timedelta | None:
+        """The offset over [start, start + span), None if it changes within."""
+        last = start + span - dt.timedelta(seconds=1)
+        first = _utc_to_local(start, self.tz) - start
+        return first if _utc_to_local(last, self.tz) - last == first else None
 
     def __call__(self, value: dt.datetime | None) -> dt.datetime | None:
         if value is None:
             return None
-        hour = value.replace(minute=0, second=0, microsecond=0)
-        offset = self.offsets.get(hour, False)
+        day = value.date()
+        offset = self.days.get(day, False)
         if offset is False:
-            first = _utc_to_local(hour, self.tz) - hour
-            last = _utc_to_local(hour + dt.timedelta(minutes=59, seconds=59), self.tz) - hour - dt.timedelta(minutes=59, seconds=59)
-            offset = self.offsets[hour] = first if first == last else None
+            offset = self.days[day] = self._offset(dt.datetime.combine(day, dt.time()), dt.timedelta(days=1))
         if offset is None:
-            return _utc_to_local(value, self.tz)
-        return (value + offset).replace(microsecond=0)
+            hour = value.replace(minute=0, second=0, microsecond=0)
+            offset = self.offsets.get(hour, False)
+            if offset is False:
+                offset = self.offsets[hour] = self._offset(hour, dt.timedelta(hours=1))
+            if offset is None:
+                return _utc_to_local(value, self.tz)
+        value = value + offset
+        return value.replace(microsecond=0) if value.microsecond else value
 
 
 # --------------------------------------------------------------------------- CSV
@@ -280,103 +294,9 @@ def _put(ws, row: int, col: int, value: object, number_format: str | None = None
 
 
 # Rows written between two calls of an export's progress(done, total) callback.
-PROGRESS_EVERY = 2_000
+PROGRESS_EVERY = xlsx_stream.BLOCK
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class _Formatted:
-    """A value with its own number format (e.g. a percentage in a column of mixed values)."""
-
-    value: object
-    number_format: str
-
-
-class _SheetWriter:
-    """Table sheets streamed by XlsxWriter (constant-memory mode: each row goes to disk as
-    it is finished): bold frozen header row, autofilter, typed cells, fitted widths.
-
-    Text is always written as a text cell (write_string: never a formula), and one starting
-    with = + - @ tab or CR gets Excel's quote prefix, so it stays text even when edited.
-    Dates, times and date-times are real date cells with a display format.
-    """
-
-    def __init__(self, workbook, total_rows: int, progress: Progress | None):
-        self.wb = workbook
-        self.total, self.done, self.progress = total_rows, 0, progress
-        self.header = workbook.add_format({"bold": True, "bg_color": "#E5E7EB", "pattern": 1})
-        self.quoted = workbook.add_format({"quote_prefix": True})
-        self._formats: dict[str, object] = {}
-        self.by_type = {kind: self.number_format(fmt) for kind, fmt in _NUMBER_FORMATS.items()}
-
-    def number_format(self, fmt: str):
-        if fmt not in self._formats:
-            self._formats[fmt] = self.wb.add_format({"num_format": fmt})
-        return self._formats[fmt]
-
-    def _tick(self, rows: int) -> None:
-        self.done += rows
-        if self.progress:
-            self.progress(min(self.done, self.total), self.total)
-
-    def sheet(self, title: str, headers: Sequence[str], rows: Iterable[Sequence], formats: dict[str, str] | None = None):
-        ws = self.wb.add_worksheet(title)
-        ncols = len(headers)
-        widths = [len(h) for h in headers]
-        for c, h in enumerate(headers):
-            ws.write_string(0, c, h, self.header)
-        ws.freeze_panes(1, 0)
-        column_formats = [self.number_format(formats[h]) if formats and h in formats else None for h in headers]
-        write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
-        quoted, by_type, triggers = self.quoted, self.by_type, FORMULA_TRIGGERS
-        date_widths = {dt.datetime: 16, dt.date: 10, dt.time: 5}
-        r = 0
-        for r, row in enumerate(rows, start=1):
-            for c, value in enumerate(row):
-                kind = type(value)
-                if kind is str:
-                    write_string(r, c, value, quoted if value.startswith(triggers) else None)
-                    w = len(value) if "\n" not in value else max(map(len, value.splitlines()), default=0)
-                elif value is None:
-                    continue
-                elif kind is int or kind is float:
-                    write_number(r, c, value, column_formats[c])
-                    w = len(str(value))
-                elif kind in date_widths:
-                    write_datetime(r, c, value, column_formats[c] or by_type[kind])
-                    w = date_widths[kind]
-                else:
-                    w = self._other(ws, r, c, value, column_formats[c])
-                if w > widths[c]:
-                    widths[c] = w
-            if r % PROGRESS_EVERY == 0:
-                self._tick(PROGRESS_EVERY)
-        self._tick(r % PROGRESS_EVERY)
-        for c, w in enumerate(widths):
-            ws.set_column(c, c, min(max(w, 6) + 2, 60))
-        if r:
-            ws.autofilter(0, 0, r, ncols - 1)
-        return ws
-
-    def _other(self, ws, r: int, c: int, value: object, column_format) -> int:
-        """A value of a less usual type; returns its display width."""
-        if isinstance(value, _Formatted):
-            self._other(ws, r, c, value.value, self.number_format(value.number_format))
-            return 6
-        if isinstance(value, bool):
-            ws.write_boolean(r, c, value)
-            return 5
-        if isinstance(value, (int, float, decimal.Decimal)):
-            ws.write_number(r, c, float(value), column_format)
-            return len(str(value))
-        for kind, fmt in _NUMBER_FORMATS.items():  # datetime before date: a datetime is a date
-            if isinstance(value, kind):
-                ws.write_datetime(r, c, value, column_format or self.number_format(fmt))
-                return {dt.datetime: 16, dt.date: 10, dt.time: 5}[kind]
-        text = str(value)
-        ws.write_string(r, c, text, self.quoted if text.startswith(FORMULA_TRIGGERS) else None)
-        return max((len(line) for line in text.splitlines()), default=0)
 
 
 def _summary_rows(scope: ExportScope, sessions: Sequence[Session], booking_rows: Sequence[tuple], generated_at: dt.datetime):
@@ -394,7 +314,7 @@ def _summary_rows(scope: ExportScope, sessions: Sequence[Session], booking_rows:
         ("Sessions (not cancelled)", len(running)),
         ("Places sold", sold),
         ("Capacity", capacity),
-        ("Fill rate", _Formatted(round(sold / capacity, 4) if capacity else 0.0, "0%")),
+        ("Fill rate", Formatted(round(sold / capacity, 4) if capacity else 0.0, "0%")),
         ("Places left", sum(s.remaining for s in running if s.status == "scheduled")),
         ("Full sessions", sum(1 for s in running if s.current_bookings >= s.max_capacity)),
         ("Cancelled sessions in range", sum(1 for s in sessions if s.status == "cancelled")),
@@ -412,8 +332,6 @@ def sessions_xlsx(
     PROGRESS_EVERY rows of a sheet and at each sheet's end; total = rows of all sheets),
     once more with (total, total) when the file is complete.
     """
-    import xlsxwriter
-
     from core.config import now_local
 
     sessions = load_sessions(engine, scope) if sessions is None else sessions
@@ -421,17 +339,21 @@ def sessions_xlsx(
     generated_at = generated_at or now_local().replace(microsecond=0)
     summary_rows = _summary_rows(scope, sessions, booking_rows, generated_at)
     total = len(summary_rows) + len(sessions) + len(booking_rows)
+    done = 0
+
+    def tick(rows: int) -> None:
+        nonlocal done
+        done += rows
+        if progress:
+            progress(min(done, total), total)
+
     if progress:
         progress(0, total)
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"constant_memory": True})
-    try:
-        writer = _SheetWriter(wb, total, progress)
-        writer.sheet("Summary", ("Item", "Value"), summary_rows)
-        writer.sheet("Sessions", SESSION_HEADERS, (session_row(s) for s in sessions), {"Fill rate": "0%"})
-        writer.sheet("Bookings", BOOKING_HEADERS, booking_rows)
-    finally:
-        wb.close()
+    with xlsx_stream.Workbook(buf) as wb:
+        wb.table_sheet("Summary", ("Item", "Value"), summary_rows, progress=tick)
+        wb.table_sheet("Sessions", SESSION_HEADERS, (session_row(s) for s in sessions), {"Fill rate": "0%"}, progress=tick)
+        wb.table_sheet("Bookings", BOOKING_HEADERS, booking_rows, progress=tick)
     if progress:
         progress(total, total)
     return buf.getvalue()

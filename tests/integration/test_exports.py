@@ -21,7 +21,6 @@ from core.availability import find_sessions
 from core.exports import (
     FORMULA_TRIGGERS,
     PROGRESS_EVERY,
-    _SheetWriter,
     ExportScope,
     export_sessions,
     load_registers,
@@ -207,13 +206,18 @@ def _unescaped(text):
 
 def _table_workbook(rows, headers=("When", "Text", "Number")) -> bytes:
     """A workbook of one table sheet written the way the sessions workbook is."""
-    import xlsxwriter
+    from core import xlsx_stream
 
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"constant_memory": True})
-    calls = []
-    _SheetWriter(wb, len(rows), lambda done, total: calls.append(done)).sheet("Table", headers, rows)
-    wb.close()
+    calls, done = [], 0
+
+    def tick(rows):
+        nonlocal done
+        done += rows
+        calls.append(done)
+
+    with xlsx_stream.Workbook(buf) as wb:
+        wb.table_sheet("Table", headers, rows, progress=tick)
     return buf.getvalue(), calls
 
 
