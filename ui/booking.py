@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import time
 import uuid
 
 import streamlit as st
@@ -100,8 +101,8 @@ def _error_text(exc: Exception) -> str:
 def _submit(session_id: str) -> None:
     """Callback of the Confirm button: book, or record why not (by field)."""
     request = _request(session_id)
-    if request == EMPTY and st.session_state.get(K.form_result(session_id)):
-        return  # the late second click of a double click, after the form was cleared
+    if _second_click(request, st.session_state.get(K.form_result(session_id))):
+        return
     key = _idempotency_key(session_id, request)
     st.session_state[K.form_full(session_id)] = None
     note = None
@@ -126,6 +127,23 @@ def _submit(session_id: str) -> None:
     _succeeded(session_id, request, key, made, session_id)
     if note:
         st.session_state[K.form_result(session_id)]["note"] = note
+
+
+DOUBLE_CLICK_SECONDS = 3.0
+
+
+def _second_click(request: dict, result: dict | None) -> bool:
+    """The late second click of a double click on Confirm: after the form was cleared, or
+    still with the caller's details while the number of places changed under it (the form's
+    limit followed the places left after the first click, so it no longer matches the
+    request just booked, and would book the same caller again)."""
+    if not result or "reference" not in result:
+        return False
+    if request == EMPTY:
+        return True
+    same_caller = (request["contact_name"].strip(), request["contact_email"].strip().lower()) == (
+        result.get("contact"), result.get("email"))
+    return same_caller and time.monotonic() - result.get("at", 0.0) < DOUBLE_CLICK_SECONDS
 
 
 def _refused(form_id: str, exc: Exception, fields: dict | None = None) -> None:
@@ -296,6 +314,7 @@ def _succeeded(form_id: str, request: dict, key: str, made, where: object) -> No
     st.session_state[K.form_full(form_id)] = None
     st.session_state[K.form_result(form_id)] = {
         "reference": made.reference, "seats": made.seats, "contact": made.contact_name,
+        "email": made.contact_email.lower(), "at": time.monotonic(),
         "session_id": str(made.session_id), "elsewhere": str(made.session_id) != str(where),
     }
     for field in FIELDS:

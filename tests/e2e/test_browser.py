@@ -128,22 +128,27 @@ def test_the_calendar_stays_on_the_month_navigated_to_when_a_booking_lands_elsew
 
 def test_a_double_click_on_confirm_books_once(app_server, new_page):
     app = app_server
-    target = _future(app, "PFA", at_least=2, after_days=5)[0]
+    target = _future(app, "PFA", at_least=3, after_days=5)[0]
+    # All but one of the places left: after the first click the form's limit drops to 1,
+    # so a late second click arrives with the caller's details and 1 place (found at a date
+    # when the demo's first such session had 3 left: it booked the caller twice).
+    seats = target.remaining - 1
     page = new_page()
     pw.open_calendar(page, pw.url(app.url, "/Calendar", course="PFA", location=target.location[-1],
                                   **{"from": target.session_date, "to": target.session_date}))
     pw.event(page, pw.expected_title(target)).click()
-    pw.fill_booking(page, name="Dee Double", email="dee@example.co.uk", seats=2)
+    pw.fill_booking(page, name="Dee Double", email="dee@example.co.uk", seats=seats)
     pw.dialog(page).get_by_role("button", name="Confirm booking").dblclick()
     expect(pw.dialog(page)).to_contain_text("Reference: BK-")
-    # Two refreshes later every click has been handled: the calendar shows 2 places gone, not 4.
+    # Two refreshes later every click has been handled: the calendar shows those places gone, no more.
     stamp = pw.dialog(page).get_by_text("live, updated")
     for _ in range(2):
         seen = stamp.inner_text()
         expect(stamp).not_to_have_text(seen)
-    expect(pw.event(page, pw.expected_title(target, remaining=target.remaining - 2))).to_have_count(1)
+    expect(pw.event(page, pw.expected_title(target, remaining=1))).to_have_count(1)
     pw.dialog(page).get_by_role("tab", name=re.compile("^Bookings")).click()
-    expect(pw.dialog(page).get_by_text(re.compile("· \u2068?Dee Double\u2069? · 2 places"))).to_have_count(1)
+    expect(pw.dialog(page).get_by_text(re.compile(f"· \u2068?Dee Double\u2069? · {seats} places"))).to_have_count(1)
+    expect(pw.dialog(page).get_by_text(re.compile("· \u2068?Dee Double\u2069? ·"))).to_have_count(1)
     expect(pw.dialog(page)).not_to_contain_text("is required")
 
 
