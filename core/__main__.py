@@ -59,12 +59,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _hint(args, exc: BookingError) -> str:
+    """What to do instead, for an export that found the DuckDB file held by the running app."""
+    if getattr(args, "command", None) == "export" and "lock" in str(exc).lower():
+        return (". The running app holds this DuckDB file: while it runs, ask it for the file instead, "
+                "GET /api/export?format=...&from=...&to=... with the feed token (see the Exports page).")
+    return ""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         message = args.run(args)
     except BookingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc}{_hint(args, exc)}", file=sys.stderr)
         return 2
     if message:
         print(message)

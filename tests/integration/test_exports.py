@@ -396,6 +396,30 @@ def test_bad_arguments_exit_non_zero_with_one_clear_line(args, says):
     assert len(lines) == 1 and says in lines[0], done.stderr
 
 
+def test_an_export_while_the_app_holds_the_duckdb_file_says_to_use_the_export_route(make_database, tmp_path):
+    import duckdb
+
+    engine = make_database("duckdb")
+    path = engine.url.database
+    done_url = engine.url.render_as_string(hide_password=False)
+    from core.db import forget_engine
+
+    forget_engine(engine)
+    held = duckdb.connect(path)  # the running app, in another process, holds the file like this
+    try:
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        env["DATABASE_URL"] = done_url
+        done = subprocess.run([sys.executable, "-m", "core", "export", "--format", "csv", "--from", "2025-01-01",
+                               "--to", "2025-01-31", "--output", str(tmp_path / "x.csv")], cwd=PROJECT, env=env,
+                              capture_output=True, text=True, timeout=120)
+    finally:
+        held.close()
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "lock" in lines[0].lower() and "/api/export?format=" in lines[0], done.stderr
+    assert not (tmp_path / "x.csv").exists()
+
+
 def test_unknown_course_type_lists_the_known_ones(engine, data, tmp_path):
     done = _cli("--format", "csv", "--from", "2025-01-01", "--to", "2025-01-31", "--course-type", "Yoga",
                 "--output", str(tmp_path / "x.csv"), engine=engine)
