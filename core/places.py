@@ -192,9 +192,12 @@ def booking_details(booking: Booking, **more) -> dict:
 
 
 def promote_waiting(conn: Connection, session_id: uuid.UUID) -> list[str]:
-    """Book waiting-list entries, first come first served, each that fits the free places,
-    under the session's lock; one `waitlist.promoted` event each. Returns the references."""
-    lock(conn, session_id)
+    """Book waiting-list entries, first come first served, each that fits the free places;
+    one `waitlist.promoted` event each. Returns the references.
+
+    The caller holds the session's lock already (every caller here has just updated the
+    session's row or called `lock`), so no second round trip takes it again.
+    """
     entries = conn.execute(
         sa.select(wl).where(wl.c.session_id == session_id, wl.c.status == "waiting")
         .order_by(wl.c.created_at, wl.c.id)
