@@ -14,10 +14,13 @@ from core import waitlist as core_waitlist
 from core.config import get_settings, today, utc_now
 from core.models import Hold, Session, WaitlistEntry
 from ui import data, live
-from ui.booking import (
-    actor, booking_form, bookings_list, fresh_form, hold_state, local_time, session_now, time_left,
-)
+from ui.auth import current_actor
+from ui.booking_form import booking_form
+from ui.booking_state import fresh_form
+from ui.bookings_list import bookings_list
 from ui.events import ALMOST_AMBER, FULL_RED, STATE_TEXT, places_text, times_text
+from ui.format import local_time, time_left
+from ui.holds_panel import hold_state, session_now
 from ui.text import as_html, as_text, html_line
 from ui.tiles import tiles
 
@@ -76,7 +79,7 @@ def _waiting(url: str, session_id: str, version: int) -> list[WaitlistEntry]:
 def _withdraw(session_id: str, entry_id: str, name: str) -> None:
     st.session_state.pop(_asking(session_id), None)
     try:
-        core_waitlist.withdraw(data.engine(), entry_id, actor=actor())
+        core_waitlist.withdraw(data.engine(), entry_id, actor=current_actor())
     except Exception as exc:
         st.session_state[_said(session_id)] = ("error", f"{as_text(name)}: {as_text(exc)}")
     else:
@@ -111,7 +114,7 @@ def _waiting_list(s: Session, version: int) -> None:
     entries = _waiting(data.database_url(), session_id, version) if s.waiting else []
     if not entries:
         return
-    who = actor()
+    who = current_actor()
     may_change = who is not None and who.can("staff")
     st.markdown(f"**Waiting list** ({len(entries)}) · first come, first served: each is booked automatically "
                 "when enough places free up")

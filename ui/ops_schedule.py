@@ -22,7 +22,8 @@ from core.errors import BookingError
 from core.models import LOCATIONS, Booking, CourseType, Session
 from ui import data
 from ui import ops_keys as OK
-from ui.booking import actor, local_time, session_line, shown_label
+from ui.auth import current_actor as actor
+from ui.format import local_time, session_line, shown_label
 from ui.filters import Filters
 from ui.text import as_text, isolated
 

@@ -195,7 +195,8 @@ def test_a_viewer_opening_a_session_sees_it_without_the_booking_form_or_cancel_b
 import streamlit as st
 from ui.auth import require_role
 from ui import data, live
-from ui.booking import booking_form, bookings_list
+from ui.booking_form import booking_form
+from ui.bookings_list import bookings_list
 require_role("viewer")
 status = live.poll()
 s = data.session({str(session.id)!r}, status.version)

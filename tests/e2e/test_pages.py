@@ -127,7 +127,8 @@ def test_garbage_in_the_url_falls_back_to_the_defaults_with_a_notice(demo_db_url
 
 def _form_script(session_id: str) -> None:
     from ui import data, live
-    from ui.booking import booking_form, bookings_list
+    from ui.booking_form import booking_form
+    from ui.bookings_list import bookings_list
 
     status = live.poll()
     session = data.session(session_id, status.version)
