@@ -4,7 +4,7 @@ resize or cancel a session, mark past sessions completed, and import sessions fr
 import streamlit as st
 
 from ui.auth import require_role
-from ui import ops, ops_schedule, page
+from ui import ops, page, schedule_edit, schedule_import, schedule_new, schedule_series
 from ui import ops_keys as OK
 from ui.filters import sidebar_filters
 
@@ -18,10 +18,10 @@ version = ops.database_or_stop()
 one, series, edit, upload = st.tabs(["New session", "Recurring series", "Edit, resize or cancel", "Import from CSV"],
                                     key=OK.SCHEDULE_TABS)
 with one:
-    ops_schedule.one_session_form(types)
+    schedule_new.one_session_form(types)
 with series:
-    ops_schedule.series_builder(types)
+    schedule_series.series_builder(types)
 with edit:
-    ops_schedule.edit_panel(types, filters, version)
+    schedule_edit.edit_panel(types, filters, version)
 with upload:
-    ops_schedule.import_panel()
+    schedule_import.import_panel()
