@@ -36,10 +36,10 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from core import feeds, holds, notify
+from core.auth import feed_token
 from core.changes import latest_version
 from core.db import check_connection, get_engine
 from core.errors import BookingError, DatabaseUnavailable
-from ui.auth import parse_config
 from ui.push import PUSH_PATH, url_path
 
 # --- the push link ------------------------------------------------------------------------
@@ -106,9 +106,7 @@ def _feed_token() -> tuple[bool, str | None]:
         secrets = st.secrets.to_dict()
     except Exception:  # no secrets file: nothing configured
         secrets = {}
-    token = os.environ.get("FEED_TOKEN") or secrets.get("FEED_TOKEN") or secrets.get("feed_token")
-    token = str(token) if token else None
-    return parse_config(secrets).configured or token is not None, token
+    return feed_token(secrets, os.environ.get("FEED_TOKEN"))
 
 
 def _authorised(request: Request) -> bool:

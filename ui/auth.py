@@ -1,28 +1,7 @@
-"""Sign-in and who may open which page.
-
-Three ways the app can run, chosen by the secrets (`.streamlit/secrets.toml`):
-
-* OpenID Connect: an `[auth]` section (Streamlit's `st.login`, see its docs for the
-  provider settings). Roles come from e-mail addresses listed under `[roles]`:
-
-      [roles]
-      admin  = ["olu@example.co.uk"]
-      staff  = ["sam@example.co.uk", "@example.co.uk"]   # "@domain": everyone there
-      viewer = ["mo@example.co.uk"]
-
-  A signed-in address that is not listed may not open anything.
-
-* A local user list for small sites, with bcrypt hashes (`python -m core hash-password`):
-
-      [users.sam]
-      name = "Sam Patel"
-      role = "staff"
-      password_hash = "$2b$12$..."
-
-  Failed sign-ins are limited per user name and per client (5 failures: wait 60 s).
-
-* Neither: local demo mode, bannered on every page. Everyone is an admin under the name
-  typed in the sidebar, and only connections from this computer are served.
+"""Sign-in and who may open which page: the widgets (the sign-in form, the sidebar status,
+the banner of demo mode, the page guard). What the secrets say, who may sign in with which
+role, and the limit on failed sign-ins are core/auth.py, which describes the three ways the
+app can run (OpenID Connect, a local user list, local demo mode).
 
 Every page calls `require_role(...)` first; `current_actor()` is who the core is told
 is writing. The core checks the role again on every write (core/access.py).
@@ -30,16 +9,11 @@ is writing. The core checks the role again on every write (core/access.py).
 
 from __future__ import annotations
 
-import ipaddress
-import threading
-import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-
 import streamlit as st
 
 from core.access import ROLES, Actor
-from core.passwords import check_password, looks_like_hash
+from core.auth import LOCKOUT_SECONDS, MAX_FAILURES, AuthConfig, SignInLimiter, is_loopback, parse_config
+from core.passwords import check_password
 from ui import keys as K
 from ui.text import as_text
 
@@ -55,96 +29,12 @@ SIGNIN_PASSWORD = "auth_signin_password"
 SIGNIN_MESSAGE = "auth_signin_message"
 SIGNOUT = "auth_signout"
 
-MAX_FAILURES = 5
-LOCKOUT_SECONDS = 60.0
-
 
 # --- configuration --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LocalUser:
-    login: str
-    name: str
-    role: str
-    password_hash: str
-
-
-@dataclass(frozen=True)
-class AuthConfig:
-    users: Mapping[str, LocalUser] = field(default_factory=dict)   # by login, lower case
-    oidc: bool = False
-    providers: tuple[str | None, ...] = ()                         # st.login(provider) for each
-    roles: Mapping[str, str] = field(default_factory=dict)         # e-mail or "@domain" -> role
-    problems: tuple[str, ...] = ()                                 # entries ignored, said to admins
-    configured: bool = False                                       # [users] or [auth] present
-
-    @property
-    def demo(self) -> bool:
-        return not self.configured
-
-    def role_for_email(self, email: str | None) -> str | None:
-        """The highest role listed for an address (or its "@domain"); None if not listed."""
-        if not email or "@" not in email:
-            return None
-        email = email.strip().lower()
-        found = [self.roles.get(email), self.roles.get("@" + email.rsplit("@", 1)[1])]
-        ranked = [r for r in found if r]
-        return max(ranked, key=ROLES.index) if ranked else None
-
-
-def _plain(value: object) -> object:
-    """st.secrets sections are mappings of their own kind: make plain dicts."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return value
-
-
-def parse_config(secrets: Mapping) -> AuthConfig:
-    """The sign-in settings from the secrets (a pure function: tested on its own)."""
-    secrets = _plain(secrets) or {}
-    problems: list[str] = []
-    users: dict[str, LocalUser] = {}
-    raw_users = secrets.get("users")
-    if raw_users is not None and not isinstance(raw_users, dict):
-        problems.append("[users] must be a table of [users.<login>] sections.")
-        raw_users = {}
-    for login, entry in (raw_users or {}).items():
-        if not isinstance(entry, dict):
-            problems.append(f"[users.{login}] is not a section; ignored.")
-            continue
-        role = str(entry.get("role", "")).strip().lower()
-        pw = entry.get("password_hash")
-        if role not in ROLES:
-            problems.append(f"[users.{login}] role must be one of {', '.join(ROLES)}; this user cannot sign in.")
-            continue
-        if not looks_like_hash(pw):
-            problems.append(f"[users.{login}] password_hash is not a bcrypt hash (make one with "
-                            "`python -m core hash-password`); this user cannot sign in.")
-            continue
-        name = " ".join(str(entry.get("name") or login).split())[:200] or login
-        users[login.strip().lower()] = LocalUser(login.strip().lower(), name, role, pw)
-
-    auth = secrets.get("auth")
-    oidc = isinstance(auth, dict)
-    providers: list[str | None] = []
-    if oidc:
-        if "client_id" in auth:
-            providers.append(None)
-        providers += [name for name, value in auth.items() if isinstance(value, dict) and "client_id" in value]
-    roles: dict[str, str] = {}
-    raw_roles = secrets.get("roles") or {}
-    for role in ROLES:  # later (higher) roles win for an address listed twice
-        listed = raw_roles.get(role, []) if isinstance(raw_roles, dict) else []
-        if isinstance(listed, str):
-            listed = [listed]
-        for address in listed:
-            roles[str(address).strip().lower()] = role
-    return AuthConfig(users=users, oidc=oidc, providers=tuple(providers), roles=roles, problems=tuple(problems),
-                      configured=raw_users is not None or oidc)
-
-
 def config() -> AuthConfig:
+    """The sign-in settings of this app's secrets file."""
     try:
         return parse_config({k: st.secrets[k] for k in ("users", "auth", "roles") if k in st.secrets})
     except FileNotFoundError:  # no secrets file at all
@@ -156,60 +46,7 @@ def config() -> AuthConfig:
 # --- failed sign-ins: limited per user name and per client ------------------------------------
 
 
-class SignInLimiter:
-    """After `max_failures` failed sign-ins for a key, that key waits `lockout` seconds.
-
-    In process memory (one app process per site); bounded: keys whose failures are over
-    are dropped.
-    """
-
-    def __init__(self, max_failures: int = MAX_FAILURES, lockout: float = LOCKOUT_SECONDS,
-                 clock=time.monotonic, max_keys: int = 10_000):
-        self.max_failures, self.lockout, self.clock, self.max_keys = max_failures, lockout, clock, max_keys
-        self._failures: dict[str, int] = {}
-        self._locked_until: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, *keys: str) -> float:
-        """Seconds left before any of `keys` may try again (0: may try now)."""
-        now = self.clock()
-        with self._lock:
-            return max([self._locked_until.get(k, now) - now for k in keys] + [0.0])
-
-    def tries_left(self, *keys: str) -> int:
-        with self._lock:
-            return min(self.max_failures - self._failures.get(k, 0) for k in keys)
-
-    def failed(self, *keys: str) -> None:
-        now = self.clock()
-        with self._lock:
-            self._prune(now)
-            for k in keys:
-                n = self._failures.get(k, 0) + 1
-                if n >= self.max_failures:
-                    self._locked_until[k] = now + self.lockout
-                    n = 0
-                self._failures[k] = n
-
-    def succeeded(self, *keys: str) -> None:
-        with self._lock:
-            for k in keys:
-                self._failures.pop(k, None)
-                self._locked_until.pop(k, None)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._failures.clear()
-            self._locked_until.clear()
-
-    def _prune(self, now: float) -> None:
-        for k in [k for k, until in self._locked_until.items() if until <= now]:
-            del self._locked_until[k]
-        if len(self._failures) > self.max_keys:
-            self._failures = {k: n for k, n in self._failures.items() if k in self._locked_until or n > 1}
-
-
-LIMITER = SignInLimiter()
+LIMITER = SignInLimiter()  # in process memory: one app process per site
 
 
 def _client() -> str:
@@ -217,19 +54,9 @@ def _client() -> str:
         ip = st.context.ip_address  # None for 127.0.0.1 and ::1
     except Exception:  # no client context
         ip = None
-    if not isinstance(ip, str) or not ip or _is_loopback(ip):  # (AppTest gives a mock object)
+    if not isinstance(ip, str) or not ip or is_loopback(ip):  # (AppTest gives a mock object)
         return "this computer"
     return ip
-
-
-def _is_loopback(ip: str) -> bool:
-    """127.x and ::1, also as a dual-stack server sees them (::ffff:127.0.0.1)."""
-    try:
-        address = ipaddress.ip_address(ip.split("%")[0])
-    except ValueError:
-        return False
-    mapped = getattr(address, "ipv4_mapped", None)
-    return address.is_loopback or bool(mapped and mapped.is_loopback)
 
 
 # --- who is signed in ----------------------------------------------------------------------------

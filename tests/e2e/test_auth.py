@@ -11,6 +11,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core import auth as core_auth
 from core import booking
 from core.availability import find_sessions
 from core.config import today
@@ -62,13 +63,13 @@ def texts(at: AppTest) -> str:
 
 
 def test_with_no_users_and_no_identity_provider_the_app_is_in_demo_mode():
-    assert auth.parse_config({}).demo
-    assert not auth.parse_config({"users": USERS}).demo
-    assert not auth.parse_config({"auth": {"redirect_uri": "x", "cookie_secret": "y"}}).demo
+    assert core_auth.parse_config({}).demo
+    assert not core_auth.parse_config({"users": USERS}).demo
+    assert not core_auth.parse_config({"auth": {"redirect_uri": "x", "cookie_secret": "y"}}).demo
 
 
 def test_a_user_without_a_bcrypt_hash_or_a_known_role_cannot_sign_in_and_the_admin_is_told():
-    cfg = auth.parse_config({"users": {
+    cfg = core_auth.parse_config({"users": {
         "plain": {"name": "P", "role": "staff", "password": "hunter2hunter2"},
         "odd": {"name": "O", "role": "boss", "password_hash": _HASHES["sam"]},
         **USERS}})
@@ -78,12 +79,12 @@ def test_a_user_without_a_bcrypt_hash_or_a_known_role_cannot_sign_in_and_the_adm
 
 
 def test_a_broken_user_list_never_falls_back_to_demo_mode():
-    cfg = auth.parse_config({"users": {"x": "not a section"}})
+    cfg = core_auth.parse_config({"users": {"x": "not a section"}})
     assert not cfg.demo and not cfg.users
 
 
 def test_identity_provider_roles_come_from_listed_addresses_and_the_highest_wins():
-    cfg = auth.parse_config({"auth": {"client_id": "c"}, "roles": {
+    cfg = core_auth.parse_config({"auth": {"client_id": "c"}, "roles": {
         "viewer": ["mo@example.co.uk", "@example.co.uk"], "staff": ["Sam@Example.co.uk"], "admin": "olu@example.co.uk"}})
     assert cfg.providers == (None,)
     assert cfg.role_for_email("sam@example.co.uk") == "staff"
@@ -115,7 +116,7 @@ def test_the_hash_password_command_prints_a_line_for_the_secrets_file(monkeypatc
 
 def test_five_failed_sign_ins_make_that_name_and_client_wait_a_minute():
     clock = [1000.0]
-    limiter = auth.SignInLimiter(clock=lambda: clock[0])
+    limiter = core_auth.SignInLimiter(clock=lambda: clock[0])
     keys = ("user:sam", "client:1.2.3.4")
     for n in range(4):
         limiter.failed(*keys)
