@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +32,7 @@ from core.exports import (
 )
 from core.sessions import cancel_session, create_session
 from tests.actors import ADMIN, STAFF
+from tests.office import OFFICE, needs_office
 
 PROJECT = Path(__file__).resolve().parents[2]
 EVIL = '=HYPERLINK("http://evil.example/x","Click me")'
@@ -245,12 +245,12 @@ def test_large_table_sheet_streams_typed_cells_read_back_by_openpyxl():
     assert ws.column_dimensions["A"].width >= 16 and ws.column_dimensions["B"].width >= len("bell. and tab.inside")
 
 
-@pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")), reason="LibreOffice not installed")
+@needs_office
 def test_libreoffice_reads_the_workbook(engine, data, tmp_path):
     """A reader written by neither this project nor the writer's authors: LibreOffice's own."""
     made = export_sessions(engine, data["scope"], "xlsx")
     (tmp_path / "sessions.xlsx").write_bytes(made.data)
-    office = shutil.which("soffice") or shutil.which("libreoffice")
+    office = OFFICE or "soffice"
     subprocess.run([office, "--headless", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
                     "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1",
                     "--outdir", str(tmp_path), str(tmp_path / "sessions.xlsx")],

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import io
-import shutil
 import subprocess
 import zipfile
 
@@ -16,6 +15,7 @@ import pytest
 
 from core import xlsx_stream
 from core.xlsx_stream import BLOCK, FORMULA_TRIGGERS, Formatted, Workbook, escape_text
+from tests.office import OFFICE, needs_office
 
 ROWS = [
     (dt.date(2031, 3, 30), dt.time(9, 30), dt.datetime(2031, 3, 30, 1, 59, 59), "Zoë & <Łukasz>", 12, 0.3333, None),
@@ -113,10 +113,10 @@ def test_many_blocks_read_by_pandas_with_progress_per_block():
         assert z.testzip() is None and "_xlnm._FilterDatabase" in z.read("xl/workbook.xml").decode()
 
 
-@pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")), reason="LibreOffice not installed")
+@needs_office
 def test_libreoffice_converts_the_sheet_to_csv(tmp_path):
     (tmp_path / "t.xlsx").write_bytes(_book([("Table", HEADERS, ROWS, {"Rate": "0%"})]))
-    office = shutil.which("soffice") or shutil.which("libreoffice")
+    office = OFFICE or "soffice"
     subprocess.run([office, "--headless", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
                     "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1",
                     "--outdir", str(tmp_path), str(tmp_path / "t.xlsx")], check=True, capture_output=True, timeout=120)
