@@ -29,6 +29,7 @@ ACTION_LABELS = {
     "booking.created": "Booked",
     "booking.cancelled": "Booking cancelled",
     "booking.moved": "Booking moved",
+    "booking.places_added": "Places added to booking",
     "session.created": "Session created",
     "sessions.created": "Sessions created",
     "session.updated": "Session edited",

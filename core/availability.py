@@ -194,3 +194,13 @@ def alternatives(engine: Engine, session_id: object, seats: int = 1, limit: int 
     found = [to_session(r, now) for r in rows]
     found.sort(key=lambda s: (abs((s.session_date - origin.session_date).days), s.session_date, s.start_time))
     return found[:limit]
+
+
+def move_targets(engine: Engine, session_id: object, seats: int = 1, limit: int = 10) -> list[Session]:
+    """Where a booking on `session_id` can move: other sessions of the course with room for
+    `seats`, those at the same site first, each site's by date (the nearest are chosen)."""
+    origin = get_session(engine, session_id)
+    found = alternatives(engine, origin.id, seats, limit=100)
+    other_site = lambda s: s.location != origin.location  # noqa: E731
+    chosen = sorted(found, key=lambda s: (other_site(s), abs((s.session_date - origin.session_date).days)))[:limit]
+    return sorted(chosen, key=lambda s: (other_site(s), s.session_date, s.start_time))

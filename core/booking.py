@@ -40,12 +40,13 @@ def _check_not_booked_yet(conn: Connection, session_id: uuid.UUID, people: list[
     emails = [p.email for p in people if p.email]
     if not emails:
         return
-    stmt = sa.select(ba.c.active_email).where(ba.c.session_id == session_id, ba.c.active_email.in_(emails))
+    stmt = (sa.select(ba.c.active_email, bk.c.reference).join(bk, bk.c.id == ba.c.booking_id)
+            .where(ba.c.session_id == session_id, ba.c.active_email.in_(emails)))
     if booking_id is not None:
         stmt = stmt.where(ba.c.booking_id != booking_id)
-    taken = conn.execute(stmt.limit(1)).scalar()
+    taken = conn.execute(stmt.limit(1)).first()
     if taken:
-        raise DuplicateAttendee(taken, load_session(conn, session_id).label)
+        raise DuplicateAttendee(taken.active_email, load_session(conn, session_id).label, taken.reference)
 
 
 def _load_booking(conn: Connection, where) -> Booking | None:
@@ -260,7 +261,8 @@ def _claim(conn: Connection, booking: Booking, **values) -> None:
 
 
 def cancel(engine: Engine, booking_id: object, *, actor: Actor | None = None) -> Booking:
-    """Cancel a booking (by id or BK- reference) and free its places.
+    """Cancel a booking (by id or BK- reference) and free its places; the returned
+    booking's `promoted` says who on the waiting list got them.
 
     Raises BookingNotFound, BookingNotActive (already cancelled), Busy.
     """
@@ -273,9 +275,8 @@ def cancel(engine: Engine, booking_id: object, *, actor: Actor | None = None) ->
         conn.execute(sa.update(ba).where(ba.c.booking_id == booking.id).values(active_email=None))
         record(conn, "booking.cancelled", actor=who, session_id=booking.session_id, booking_id=booking.id,
                details=places.booking_details(booking, was=booking.status))
-        if booking.status == "confirmed":
-            places.give_back(conn, booking.session_id, booking.seats)
-        return _load_booking(conn, bk.c.id == booking.id)
+        promoted = places.give_back(conn, booking.session_id, booking.seats) if booking.status == "confirmed" else []
+        return dataclasses.replace(_load_booking(conn, bk.c.id == booking.id), promoted=tuple(promoted))
 
     return write(engine, work)
 

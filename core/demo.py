@@ -1,4 +1,5 @@
-"""Realistic demo data: a schedule around today with bookings, deterministic per seed."""
+"""Realistic demo data: a schedule around today with bookings, deterministic per seed; no
+sessions at weekends or on bank holidays in England (core.bank_holidays)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.bank_holidays import bank_holiday
 from core.places import SYSTEM
 from core.references import new_reference
 from core.changes import record
@@ -38,7 +40,7 @@ def _at(text: str) -> dt.time:
 def _draw_sessions(rng: random.Random, first: dt.date, last: dt.date, limit: int, now: dt.datetime) -> list[dict]:
     rows, day = [], first
     while day <= last:
-        if day.weekday() < 5:
+        if day.weekday() < 5 and not bank_holiday(day):  # no courses at weekends or on bank holidays
             for location in ("Location A", "Location B"):
                 for course, slots, weight in rng.sample(COURSES, k=len(COURSES)):
                     if rng.random() > weight / 8:

@@ -69,9 +69,11 @@ class SessionNotBookable(BookingError):
 class DuplicateAttendee(BookingError):
     field = "attendees"
 
-    def __init__(self, email: str, label: str):
-        super().__init__(f"{email} is already booked on {label}.")
+    def __init__(self, email: str, label: str, reference: str | None = None):
+        where = f" (booking {reference})" if reference else ""
+        super().__init__(f"{email} is already booked on {label}{where}.")
         self.email = email
+        self.reference = reference  # the booking they are on: places can be added to it
 
 
 class BookingNotActive(BookingError):

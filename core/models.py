@@ -95,6 +95,15 @@ class Attendee:
 
 
 @dataclass(frozen=True)
+class Promotion:
+    """A waiting-list entry booked because places freed up: who, how many, which booking."""
+
+    reference: str
+    name: str
+    seats: int
+
+
+@dataclass(frozen=True)
 class Booking:
     id: uuid.UUID
     reference: str
@@ -111,10 +120,12 @@ class Booking:
     idempotency_key: str | None = None
     attendees: tuple[Attendee, ...] = field(default_factory=tuple)
     replayed: bool = False  # True when this answers a request already booked under its key
+    # Who the places this write freed went to (a cancellation or move: the waiting list).
+    promoted: tuple[Promotion, ...] = ()
 
 
 # The fields of a Booking read from its bookings row.
-BOOKING_ROW_FIELDS = tuple(k for k in Booking.__dataclass_fields__ if k not in ("attendees", "replayed"))
+BOOKING_ROW_FIELDS = tuple(k for k in Booking.__dataclass_fields__ if k not in ("attendees", "replayed", "promoted"))
 
 
 @dataclass(frozen=True)

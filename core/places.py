@@ -27,7 +27,7 @@ from core.availability import load_session, upcoming_at
 from core.changes import record
 from core.config import now_local, utc_now
 from core.errors import SessionFull, SessionNotBookable
-from core.models import Attendee, Booking, Session
+from core.models import Attendee, Booking, Promotion, Session
 from core.references import new_reference
 from core.schema import booking_attendees as ba
 from core.schema import bookings as bk
@@ -123,17 +123,17 @@ def resize(conn: Connection, session_id: uuid.UUID, capacity: int) -> bool:
 
 
 def give_back(conn: Connection, session_id: uuid.UUID, seats: int, *, column: str = BOOKED,
-              promote: bool = True) -> list[str]:
+              promote: bool = True) -> list[Promotion]:
     """Give places back; the waiting list gets them first (unless `promote` is False: the
-    caller is making the session smaller). Returns promoted references."""
+    caller is making the session smaller). Returns who was promoted."""
     col = cs.c[column]
     conn.execute(sa.update(cs).where(cs.c.id == session_id).values({col: col - seats, cs.c.updated_at: utc_now()}))
     return promote_waiting(conn, session_id) if promote else []
 
 
-def convert_hold(conn: Connection, session_id: uuid.UUID, held: int, booked: int) -> list[str]:
+def convert_hold(conn: Connection, session_id: uuid.UUID, held: int, booked: int) -> list[Promotion]:
     """`booked` of a hold's `held` places become booked, the rest go back (waiting list
-    first). Returns promoted references."""
+    first). Returns who was promoted."""
     conn.execute(sa.update(cs).where(cs.c.id == session_id).values(
         current_bookings=cs.c.current_bookings + booked, held_places=cs.c.held_places - held,
         updated_at=utc_now()))
@@ -191,9 +191,9 @@ def booking_details(booking: Booking, **more) -> dict:
             "attendees": [p.name for p in booking.attendees], **more}
 
 
-def promote_waiting(conn: Connection, session_id: uuid.UUID) -> list[str]:
+def promote_waiting(conn: Connection, session_id: uuid.UUID) -> list[Promotion]:
     """Book waiting-list entries, first come first served, each that fits the free places;
-    one `waitlist.promoted` event each. Returns the references.
+    one `waitlist.promoted` event each. Returns who was promoted (reference, name, places).
 
     The caller holds the session's lock already (every caller here has just updated the
     session's row or called `lock`), so no second round trip takes it again.
@@ -202,7 +202,7 @@ def promote_waiting(conn: Connection, session_id: uuid.UUID) -> list[str]:
         sa.select(wl).where(wl.c.session_id == session_id, wl.c.status == "waiting")
         .order_by(wl.c.created_at, wl.c.id)
     ).all()
-    promoted: list[str] = []
+    promoted: list[Promotion] = []
     for entry in entries:
         people = [Attendee(entry.name, entry.email)] if entry.seats == 1 else []
         if people and conn.execute(sa.select(ba.c.booking_id).where(
@@ -219,7 +219,7 @@ def promote_waiting(conn: Connection, session_id: uuid.UUID) -> list[str]:
                      .values(status="promoted", ended_at=utc_now(), booking_id=made.id))
         record(conn, "waitlist.promoted", actor=SYSTEM, session_id=session_id, booking_id=made.id,
                details=booking_details(made, entry_id=str(entry.id)))
-        promoted.append(made.reference)
+        promoted.append(Promotion(made.reference, entry.name, entry.seats))
     return promoted
 
 

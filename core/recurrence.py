@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from core.access import Actor
+from core.bank_holidays import bank_holiday
 from core.db import reading
 from core.sessions import clashes_in, create_sessions, overlaps  # noqa: F401  (overlaps is public here too)
 from core.errors import InvalidInput
@@ -68,6 +69,7 @@ class PlannedSession:
     end_time: dt.time
     clashes: tuple[Session, ...] = ()
     in_past: bool = False
+    bank_holiday: str | None = None  # 'Christmas Day' when the date is a bank holiday in England
 
     @property
     def weekday(self) -> str:
@@ -88,6 +90,10 @@ class SeriesPreview:
     @property
     def clashing(self) -> tuple[PlannedSession, ...]:
         return tuple(p for p in self.planned if p.clashes)
+
+    @property
+    def on_bank_holidays(self) -> tuple[PlannedSession, ...]:
+        return tuple(p for p in self.planned if p.bank_holiday)
 
     @property
     def creatable(self) -> tuple[PlannedSession, ...]:
@@ -169,7 +175,8 @@ def find_clashes(
 
 
 def preview_series(engine: Engine, spec: SeriesSpec, *, today: dt.date | None = None) -> SeriesPreview:
-    """What `create_series` would create: each date, its clashes, and the skipped dates."""
+    """What `create_series` would create: each date, its clashes, whether it is a bank
+    holiday (a warning: it is still created unless skipped), and the skipped dates."""
     from core.config import get_settings
     from core.config import today as local_today
 
@@ -179,7 +186,8 @@ def preview_series(engine: Engine, spec: SeriesSpec, *, today: dt.date | None = 
     slots = [(d, spec.start_time, spec.end_time) for d in dates]
     clashes = find_clashes(engine, spec.location, slots)
     planned = tuple(
-        PlannedSession(d, spec.start_time, spec.end_time, clashes.get((d, spec.start_time, spec.end_time), ()), d < today)
+        PlannedSession(d, spec.start_time, spec.end_time, clashes.get((d, spec.start_time, spec.end_time), ()), d < today,
+                       bank_holiday(d))
         for d in dates
     )
     return SeriesPreview(spec=spec, planned=planned, skipped=tuple(skipped))

@@ -7,8 +7,9 @@ DuckDB and PostgreSQL.
 Definitions (shown to the manager on the dashboard):
 - sessions run: sessions in the range that are not cancelled (scheduled or completed);
 - places sold: seats booked on those sessions; fill rate = places sold / their capacity;
-- full: no place left; at risk: scheduled, starting today or in the next 13 days
-  (`AT_RISK_DAYS` = 14 days in all), and under half full;
+- full: no place left; at risk: scheduled, in the range and starting today or in the
+  next 13 days (`AT_RISK_DAYS` = 14 days in all), and under half full (`risk_range`,
+  `_next_days`: the tile counts the at-risk rows of the table below it);
 - cancelled: sessions in the range that were cancelled.
 """
 
@@ -79,7 +80,8 @@ class OccupancyReport:
     by_weekday: pd.DataFrame    # weekday (1=Mon), day, course_type, sessions, places_sold, capacity, fill_rate
     pace: pd.DataFrame          # booked_on, course_type, bookings, seats
     lead_time: pd.DataFrame     # bucket, bucket_order, course_type, bookings, seats
-    next_days: pd.DataFrame     # the sessions of the next 14 days, riskiest first
+    next_days: pd.DataFrame     # the sessions of the next 14 days within the range, riskiest first
+    risk_range: tuple[dt.date, dt.date] | None = None  # the days next_days covers; None: none in range
 
 
 def _scope_sql(scope: ReportScope, alias: str = "s") -> tuple[str, dict, list[sa.BindParameter]]:
@@ -112,27 +114,33 @@ def _with_fill_rate(df: pd.DataFrame) -> pd.DataFrame:
 
 
 _RUN = "s.status <> 'cancelled'"
+AT_RISK_SQL = "s.current_bookings * 2 < s.max_capacity"  # under half full (of scheduled sessions in risk_range)
 
 
-def _headline(conn: Connection, scope: ReportScope, today: dt.date) -> Headline:
+def risk_range(scope: ReportScope, today: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The days the at-risk figures cover: today and the next 13 days, within the range."""
+    first, last = max(scope.start, today), min(scope.end, today + dt.timedelta(days=AT_RISK_DAYS - 1))
+    return (first, last) if first <= last else None
+
+
+def _headline(conn: Connection, scope: ReportScope, today: dt.date, next_days: pd.DataFrame | None = None) -> Headline:
+    """The headline; its at-risk count is that of `_next_days` (one definition, one range)."""
     where, params, binds = _scope_sql(scope)
-    params |= {"today": today, "risk_end": today + dt.timedelta(days=AT_RISK_DAYS - 1)}
     sql = f"""
         SELECT
           COALESCE(SUM(CASE WHEN {_RUN} THEN 1 ELSE 0 END), 0),
           COALESCE(SUM(CASE WHEN {_RUN} THEN s.current_bookings ELSE 0 END), 0),
           COALESCE(SUM(CASE WHEN {_RUN} THEN s.max_capacity ELSE 0 END), 0),
           COALESCE(SUM(CASE WHEN {_RUN} AND s.current_bookings >= s.max_capacity THEN 1 ELSE 0 END), 0),
-          COALESCE(SUM(CASE WHEN s.status = 'scheduled'
-                             AND s.session_date BETWEEN :today AND :risk_end
-                             AND s.current_bookings * 2 < s.max_capacity THEN 1 ELSE 0 END), 0),
           COALESCE(SUM(CASE WHEN s.status = 'cancelled' THEN 1 ELSE 0 END), 0)
         FROM course_sessions s
         WHERE {where}
     """
     stmt = sa.text(sql).bindparams(*binds) if binds else sa.text(sql)
-    row = conn.execute(stmt, params).one()
-    return Headline(*(int(v) for v in row))
+    run, sold, capacity, full, cancelled = (int(v) for v in conn.execute(stmt, params).one())
+    if next_days is None:
+        next_days = _next_days(conn, scope, today)
+    return Headline(run, sold, capacity, full, int(next_days.at_risk.sum()), cancelled)
 
 
 def _grouped(conn: Connection, scope: ReportScope, key_sql: str, key_cols: list[str]) -> pd.DataFrame:
@@ -212,18 +220,19 @@ def _lead_time(conn: Connection, scope: ReportScope, tz_name: str) -> pd.DataFra
 
 
 def _next_days(conn: Connection, scope: ReportScope, today: dt.date) -> pd.DataFrame:
-    """Scheduled sessions from today for AT_RISK_DAYS days (course and site filters apply,
-    not the date range): at-risk ones first, then the emptiest, then the soonest.
+    """Scheduled sessions from today for AT_RISK_DAYS days within the range (`risk_range`;
+    course and site filters apply): at-risk ones first, then the emptiest, then the soonest.
 
     Places left are as the calendar shows them: capacity less places booked and places
     held right now; `waiting` counts people on the waiting list.
     """
     from core.config import utc_now
 
-    near = ReportScope(today, today + dt.timedelta(days=AT_RISK_DAYS - 1), scope.course_types, scope.locations)
+    days = risk_range(scope, today) or (today, today - dt.timedelta(days=1))  # none: an empty range
+    near = ReportScope(*days, scope.course_types, scope.locations)
     where, params, binds = _scope_sql(near)
     params["now_utc"] = utc_now()
-    at_risk = "CASE WHEN s.current_bookings * 2 < s.max_capacity THEN 1 ELSE 0 END"
+    at_risk = f"CASE WHEN {AT_RISK_SQL} THEN 1 ELSE 0 END"
     held = ("COALESCE((SELECT SUM(h.seats) FROM holds h WHERE h.session_id = s.id AND h.status = 'active' "
             "AND h.expires_at > :now_utc), 0)")
     waiting = "(SELECT COUNT(*) FROM waitlist_entries w WHERE w.session_id = s.id AND w.status = 'waiting')"
@@ -269,16 +278,18 @@ def occupancy_report(engine: Engine, scope: ReportScope, *, today: dt.date | Non
     today = today or local_today()
     tz_name = get_settings().timezone.key
     with reading(engine) as conn:
+        next_days = _next_days(conn, scope, today)
         return OccupancyReport(
             scope=scope,
             today=today,
-            headline=_headline(conn, scope, today),
+            headline=_headline(conn, scope, today, next_days),
             by_week=_by_week(conn, scope),
             by_location=_by_location(conn, scope),
             by_weekday=_by_weekday(conn, scope),
             pace=_pace(conn, scope, tz_name),
             lead_time=_lead_time(conn, scope, tz_name),
-            next_days=_next_days(conn, scope, today),
+            next_days=next_days,
+            risk_range=risk_range(scope, today),
         )
 
 

@@ -43,7 +43,8 @@ def text(value: object, field: str, label: str, *, required: bool, max_len: int 
         raise InvalidInput(field, f"{label} contains invisible marks that reverse the text around them "
                                   "(right-to-left controls): type it again without them.")
     if len(cleaned) > max_len:
-        raise InvalidInput(field, f"{label} is too long ({len(cleaned)} characters; at most {max_len}).")
+        raise InvalidInput(field, f"{label} is too long: {len(cleaned)} characters, at most {max_len}. "
+                                  "Shorten it and try again; nothing was saved.")
     return cleaned
 
 
