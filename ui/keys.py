@@ -23,6 +23,12 @@ F_CANCELLED = "f_cancelled"
 F_COMPACT = "f_compact"
 F_RESET = "f_reset"
 
+# --- finding a booking (ui/find.py) ---------------------------------------------------------
+FIND_BOX = "find_box"                # the sidebar's search box (every page, staff)
+FIND_GO = "find_go"                  # words sent from the sidebar box, to open the results
+FIND_QUERY = "find_query"            # the Find booking page's own box
+FIND_ADOPTED = "find_adopted"        # the ?q= words the page's box was last filled from
+
 # --- calendar page -------------------------------------------------------------------------
 CALENDAR = "calendar"                # the streamlit-calendar component (constant key)
 CAL_HANDLED = "cal_handled"          # last component value acted upon (values are sticky)
@@ -37,6 +43,7 @@ Q_STATUS = "status"
 Q_LOCATION = "location"
 Q_CANCELLED = "cancelled"
 Q_VIEW = "view"
+Q_FIND = "q"                         # the Find booking page's words (not a filter)
 QUERY_KEYS = (Q_COURSE, Q_FROM, Q_TO, Q_STATUS, Q_LOCATION, Q_CANCELLED, Q_VIEW)
 
 
@@ -82,6 +89,10 @@ def alternative_button(session_id: object, other_id: object) -> str:
 
 def booking_action(booking_id: object, action: str) -> str:
     return f"bk_{action}_{booking_id}"
+
+
+def find_open(booking_id: object) -> str:
+    return f"find_open_{booking_id}"
 
 
 def booking_feedback(session_id: object) -> str:

@@ -105,7 +105,7 @@ def render_headline(rep: OccupancyReport) -> None:
     cols[3].metric("Full sessions", f"{h.full_sessions:,}", border=True, help="Sessions with no place left.")
     cols[4].metric("At risk", f"{h.at_risk:,}", border=True,
                    help=f"Scheduled sessions in the range starting today or in the next {AT_RISK_DAYS - 1} days "
-                        "that are less than half full.")
+                        "that are less than half full: the ⚠ rows of the table below.")
     cols[5].metric("Cancelled", f"{h.cancelled:,}", border=True,
                    help="Sessions in the range that were cancelled (their bookings were marked for rebooking).")
     st.caption(f"{h.places_sold:,} of {h.capacity:,} places sold on {h.sessions_run:,} sessions. "
@@ -159,11 +159,18 @@ def next_days_table(frame: pd.DataFrame, types: Sequence[CourseType]) -> pd.Data
 
 
 def render_next_days(rep: OccupancyReport, types: Sequence[CourseType]) -> None:
-    st.markdown(f"**Next {AT_RISK_DAYS} days: sessions and places left, at-risk sessions first**")
+    """The sessions the At risk tile counts (core.reports: the same definition, the same dates)."""
+    days = rep.risk_range
+    span = f"{long_date(days[0])} to {long_date(days[1])}" if days else ""
+    st.markdown(f"**Next {AT_RISK_DAYS} days within the dates chosen{': ' + span if days else ''}** · "
+                "sessions and places left, at-risk sessions first")
     frame = rep.next_days
+    if days is None:
+        st.info(f"The dates chosen do not include today or the next {AT_RISK_DAYS - 1} days, so no session in "
+                "them can be at risk. Set From and To in the sidebar to look ahead.", icon=":material/event_note:")
+        return
     if frame.empty:
-        st.info(f"No scheduled sessions in the next {AT_RISK_DAYS} days for these filters.",
-                icon=":material/event_note:")
+        st.info(f"No scheduled sessions from {span} for these filters.", icon=":material/event_note:")
         return
     st.dataframe(
         next_days_table(frame, types), hide_index=True, width="stretch", key=OK.NEXT_DAYS_TABLE,
@@ -181,11 +188,11 @@ def render_next_days(rep: OccupancyReport, types: Sequence[CourseType]) -> None:
     at_risk = int(frame.at_risk.sum())
     if at_risk:
         them = "them" if at_risk > 1 else "it"
-        lead = (f"{at_risk} session{'s' if at_risk > 1 else ''} starting in the next {AT_RISK_DAYS} days "
+        lead = (f"{at_risk} session{'s' if at_risk > 1 else ''} from {span} "
                 f"{'are' if at_risk > 1 else 'is'} less than half full: promote {them}, or move the bookings "
                 "and cancel in good time.")
     else:
-        lead = f"No session in the next {AT_RISK_DAYS} days is less than half full."
+        lead = f"No session from {span} is less than half full."
     st.caption(f"**What to read:** {lead} Below the at-risk ones: the emptiest sessions first.")
 
 

@@ -1,4 +1,5 @@
-"""What every page does first: page config and the app's CSS (then ui.auth.require_role); live helpers."""
+"""What every page does first: page config, the app's CSS and the search box for staff (then
+ui.auth.require_role); live helpers."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import streamlit as st
 from core.models import CourseType
 from ui import data, live
 from ui import keys as K
+from ui.find import sidebar_box
 
 APP_CSS = """
 <style>
@@ -27,6 +29,7 @@ html, body, [data-testid="stAppViewContainer"] { overflow-x: hidden; }
 def setup(title: str, icon: str) -> None:
     st.set_page_config(page_title=f"{title} · First aid courses", page_icon=icon, layout="wide")
     st.html(APP_CSS)
+    sidebar_box()  # staff find a booking from every page
     # Who is at the desk (sign-in, or the demo mode's name field): ui.auth.require_role,
     # which every page calls right after this.
 
