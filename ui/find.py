@@ -31,7 +31,7 @@ def sidebar_box() -> None:
     """'Find a booking' at the top of the sidebar, for staff; Enter opens the results."""
     if not can("staff"):
         return
-    st.sidebar.text_input("Find a booking", key=K.FIND_BOX, placeholder=HINT, on_change=_go,
+    st.sidebar.text_input("Find a booking", key=K.FIND_BOX, placeholder="BK-…, name, phone…", on_change=_go,
                           icon=":material/search:", help="Type and press Enter: the Find booking page lists "
                           "every booking whose reference, name, attendee, e-mail, phone or company matches.")
     wanted = st.session_state.pop(K.FIND_GO, None)

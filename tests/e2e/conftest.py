@@ -219,15 +219,16 @@ def browser():
 
 @pytest.fixture
 def new_page(browser):
-    """new_page(phone=False) -> a page in its own browser context (its own Streamlit session)."""
+    """new_page(phone=False, viewport=None) -> a page in its own browser context (its own
+    Streamlit session); a desktop window of DESKTOP size unless `viewport` says another."""
     contexts = []
 
-    def make(*, phone: bool = False):
+    def make(*, phone: bool = False, viewport: dict | None = None):
         if phone:
             context = browser.new_context(viewport=PHONE, user_agent=PHONE_AGENT, is_mobile=True,
                                           has_touch=True, device_scale_factor=2)
         else:
-            context = browser.new_context(viewport=DESKTOP)
+            context = browser.new_context(viewport=viewport or DESKTOP)
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context.new_page()
