@@ -13,11 +13,12 @@ import time
 import streamlit as st
 
 from core.config import now_local
-from core.errors import SessionFull
+from core.errors import DuplicateAttendee, SessionFull
 from core.models import Session
 from ui import booking_state as form
 from ui import data
 from ui import keys as K
+from ui import more_places
 from ui.auth import can
 from ui.booking_state import EMPTY, FIELDS, FORM_LEVEL
 from ui.events import places_text
@@ -27,7 +28,6 @@ from ui.text import as_text
 from ui.waitlist_panel import join_waitlist
 
 LABELS = {"contact_name": "Contact name *", "contact_email": "E-mail *", "contact_phone": "Phone", "company": "Company"}
-MAX_CHARS = {"contact_name": 200, "contact_email": 254, "contact_phone": 40, "company": 200}
 DOUBLE_CLICK_SECONDS = 3.0
 
 
@@ -38,6 +38,7 @@ def _submit(session_id: str) -> None:
         return
     key = form.idempotency_key(session_id, request)
     st.session_state[K.form_full(session_id)] = None
+    more_places.forget(session_id)
     note = None
     hold = my_hold(session_id, drop_ended=False)
     try:
@@ -54,6 +55,8 @@ def _submit(session_id: str) -> None:
         return
     except Exception as exc:  # every core error is shown as its message, by its field
         form.refused(session_id, exc)
+        if isinstance(exc, DuplicateAttendee) and not hold:  # offer to add the places to their booking
+            more_places.remember(session_id, request, exc)
         return
     form.succeeded(session_id, request, key, made, session_id)
     if note:
@@ -113,6 +116,9 @@ def _show_result(session_id: object, version: int) -> None:
     if not result:
         return
     booked = places(result["seats"])
+    if "added" in result:
+        st.success(more_places.added_text(result), icon=":material/group_add:")
+        return
     if "waiting" in result:
         st.success(f"{as_text(result['contact'])} is number {result['waiting']} on the waiting list, for {booked}. They are "
                    "booked automatically, in turn, as soon as places free up.", icon=":material/hourglass_top:")
@@ -186,13 +192,13 @@ def booking_form(session: Session, version: int) -> None:
     errors = st.session_state.get(K.form_errors(sid)) or {}
     for field in FIELDS:
         st.session_state.setdefault(K.form_field(sid, field), EMPTY[field])
-    asked = int(st.session_state[K.form_field(sid, "seats")] or 1)
+    asked = max(int(st.session_state[K.form_field(sid, "seats")] or 1), 1)
     if mode == "hold":
-        top, label = hold["seats"], f"Places * (1 to the {hold['seats']} held)"
+        label = f"Places * (1 to the {hold['seats']} held)"
     elif session.remaining:
-        top, label = max(session.remaining, 1, asked), f"Places * (1 to {session.remaining})"
+        label = f"Places * (1 to {session.remaining})"
     else:
-        top, label = max(session.max_capacity, asked), "Places * (how many the caller wants)"
+        label = "Places * (how many the caller wants)"
     with st.form(K.form(sid), border=True, enter_to_submit=False):
         if mode == "hold":
             st.markdown(f"**Holding {places(hold['seats'])} for this caller** until {local_time(hold['expires_at'])}"
@@ -211,13 +217,19 @@ def booking_form(session: Session, version: int) -> None:
         for pair in (("contact_name", "contact_email"), ("contact_phone", "company")):
             for column, field in zip(st.columns(2), pair):
                 with column:
-                    st.text_input(LABELS[field], key=K.form_field(sid, field), max_chars=MAX_CHARS[field])
+                    # No max_chars: the browser would drop a longer paste without a word; the
+                    # core refuses it, naming the field and the length.
+                    st.text_input(LABELS[field], key=K.form_field(sid, field))
                     _field_error(errors, field)
-        st.number_input(label, min_value=1, max_value=top, step=1, key=K.form_field(sid, "seats"))
+        # No min or max either: out of range, the browser refuses the number with only a red
+        # outline and Confirm does nothing; the core says why, next to the field, and a
+        # refusal for want of places comes with its ways out (the waiting list, elsewhere).
+        st.number_input(label, step=1, key=K.form_field(sid, "seats"))
         _field_error(errors, "seats")
         if mode != "wait":
             st.text_area("Attendee names (optional, one a line)", key=K.form_field(sid, "attendees"), height=90)
             _field_error(errors, "attendees")
+            more_places.offer(sid)
         first, second = st.columns(2)
         if mode == "hold":
             first.form_submit_button("Book the held places", type="primary", on_click=_submit, args=(sid,),

@@ -112,5 +112,5 @@ def fresh_form(session_id: object) -> None:
     The idempotency key stays: it belongs to the form instance until a booking succeeds.
     """
     for key in (K.form_result(session_id), K.form_errors(session_id), K.form_full(session_id),
-                K.booking_feedback(session_id)):
+                K.form_more(session_id), K.booking_feedback(session_id)):
         st.session_state.pop(key, None)

@@ -12,17 +12,17 @@ from ui import data
 from ui import keys as K
 from ui.auth import can, current_actor
 from ui.booking_state import error_text
-from ui.format import session_line, shown_label
+from ui.format import cancelled_text, session_line, shown_label
 from ui.text import as_html, as_text, html_line, isolated
 
 
 def _cancel(session_id: str, booking_id: str, reference: str) -> None:
     try:
-        core_booking.cancel(data.engine(), booking_id, actor=current_actor())
+        cancelled = core_booking.cancel(data.engine(), booking_id, actor=current_actor())
     except Exception as exc:
         st.session_state[K.booking_feedback(session_id)] = ("error", f"{reference}: {error_text(exc)}")
     else:
-        st.session_state[K.booking_feedback(session_id)] = ("success", f"Booking {reference} cancelled; its places are free again.")
+        st.session_state[K.booking_feedback(session_id)] = ("success", cancelled_text(cancelled))
 
 
 def _move(session_id: str, booking_id: str, reference: str) -> None:
@@ -75,7 +75,7 @@ def bookings_list(session: Session, version: int) -> None:
                           on_click=_cancel, args=(sid, str(b.id), b.reference), icon=":material/cancel:")
             with move_col:
                 try:
-                    targets = data.alternatives(sid, b.seats, version, limit=10)
+                    targets = data.move_targets(sid, b.seats, version)  # same site first, then by date
                 except Exception:
                     targets = []
                 options = [str(t.id) for t in targets]

@@ -108,3 +108,13 @@ def _alternatives(url: str, session_id: str, seats: int, limit: int, version: in
 
 def alternatives(session_id: object, seats: int, version: int, limit: int = 5) -> list[Session]:
     return _alternatives(database_url(), str(session_id), max(int(seats), 1), limit, version)
+
+
+@st.cache_data(max_entries=_MAX_ENTRIES, show_spinner=False)
+def _move_targets(url: str, session_id: str, seats: int, version: int) -> list[Session]:
+    return availability.move_targets(_engine_for(url), session_id, seats=seats)
+
+
+def move_targets(session_id: object, seats: int, version: int) -> list[Session]:
+    """Where a booking of `seats` places can move: the same site first, then by date."""
+    return _move_targets(database_url(), str(session_id), max(int(seats), 1), version)

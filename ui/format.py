@@ -8,7 +8,7 @@ import math
 from collections.abc import Sequence
 
 from core.config import get_settings
-from core.models import CourseType, Hold, Session
+from core.models import Booking, CourseType, Hold, Session
 from ui.events import places_text, times_text
 from ui.text import as_text
 
@@ -16,6 +16,18 @@ from ui.text import as_text
 def places(n: int) -> str:
     """'1 place', '3 places'."""
     return f"{n} place{'s' if n != 1 else ''}"
+
+
+def cancelled_text(b: Booking) -> str:
+    """'Booking BK-7F3K2Q cancelled; 2 places went to Jo Bloggs from the waiting list.' (plain
+    text: show it with as_text)."""
+    if not b.promoted:
+        return f"Booking {b.reference} cancelled; its {places(b.seats)} are free again."
+    given = [f"{places(p.seats)} {'went ' if n == 0 else ''}to {p.name}" for n, p in enumerate(b.promoted)]
+    went = ", ".join(given[:-1]) + (" and " if len(given) > 1 else "") + given[-1]
+    free = b.seats - sum(p.seats for p in b.promoted)
+    rest = f"; {places(free)} {'is' if free == 1 else 'are'} free again" if free > 0 else ""
+    return f"Booking {b.reference} cancelled; {went} from the waiting list{rest}."
 
 
 def local_time(naive_utc: dt.datetime) -> str:

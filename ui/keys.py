@@ -83,6 +83,15 @@ def form_full(session_id: object) -> str:
     return f"{form(session_id)}__full"
 
 
+def form_more(session_id: object) -> str:
+    """The offer to add the refused places to the contact's booking (ui/more_places.py)."""
+    return f"{form(session_id)}__more"
+
+
+def form_more_button(session_id: object) -> str:
+    return f"{form(session_id)}__more_btn"
+
+
 def alternative_button(session_id: object, other_id: object) -> str:
     return f"{form(session_id)}__alt_{other_id}"
 

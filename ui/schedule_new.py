@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from core import sessions as core_sessions
+from core.bank_holidays import bank_holiday
 from core.config import get_settings, today
 from core.models import LOCATIONS, CourseType
 from ui import data
@@ -30,8 +31,11 @@ def _create_one() -> None:
     except Exception as exc:  # shown to the user; nothing was saved
         failed("one", exc)
         return
-    say("one", "success", f"Created {shown_label(made, shown=isolated)}, {made.start_time:%H:%M}-{made.end_time:%H:%M}, "
-                          f"{made.max_capacity} places.")
+    holiday = bank_holiday(made.session_date)
+    say("one", "warning" if holiday else "success",
+        f"Created {shown_label(made, shown=isolated)}, {made.start_time:%H:%M}-{made.end_time:%H:%M}, "
+        f"{made.max_capacity} places." + (f" Note: that day is a bank holiday ({holiday}); cancel the session "
+                                          "in Edit, resize or cancel if the site is closed." if holiday else ""))
 
 
 def one_session_form(types: Sequence[CourseType]) -> None:

@@ -1,5 +1,6 @@
 """Schedule: a recurring series (days of the week, for some weeks or until a date, dates
-skipped), with a live preview that flags each date overlapping a session at the location."""
+skipped), with a live preview that flags each date overlapping a session at the location
+or falling on a bank holiday."""
 
 from __future__ import annotations
 
@@ -68,10 +69,16 @@ def _create_series() -> None:
                              f"from {day_text(first.session_date)} to {day_text(last.session_date)}.")
 
 
+def _outcome(p: recurrence.PlannedSession) -> str:
+    """'New session', '⚠ Overlaps FAW 09:00-16:30 at Location A', '⚠ Bank holiday: Christmas Day'."""
+    warnings = ([f"Overlaps {p.clash_text} at {p.clashes[0].location}"] if p.clashes else []) + (
+        [f"Bank holiday: {p.bank_holiday}"] if p.bank_holiday else [])
+    return "⚠ " + "; ".join(warnings) if warnings else "New session"
+
+
 def _preview_frame(preview: recurrence.SeriesPreview) -> pd.DataFrame:
     rows = [dict(Date=p.session_date, Day=p.weekday, Time=f"{p.start_time:%H:%M}-{p.end_time:%H:%M}",
-                 Outcome=(f"⚠ Overlaps {p.clash_text} at {p.clashes[0].location}" if p.clashes
-                          else "New session"))
+                 Outcome=_outcome(p))
             for p in preview.planned]
     rows += [dict(Date=d, Day=WEEKDAYS[d.weekday()], Time="", Outcome="Skipped (as asked)") for d in preview.skipped]
     frame = pd.DataFrame(rows).sort_values("Date")
@@ -130,6 +137,11 @@ def _show_preview(preview: recurrence.SeriesPreview) -> None:
                  height=min(38 + 35 * (len(planned) + len(preview.skipped)), 420),
                  column_config={"Date": st.column_config.DateColumn("Date", format="ddd D MMM YYYY")})
     count = len(planned)
+    if holidays := preview.on_bank_holidays:
+        listed = ", ".join(f"{day_text(p.session_date)} ({p.bank_holiday})" for p in holidays[:6])
+        more = f" and {len(holidays) - 6} more" if len(holidays) > 6 else ""
+        st.warning(f"{len(holidays)} date(s) fall on a bank holiday: {listed}{more}. Add them to Skip these "
+                   "dates unless the site is open.", icon=":material/event_busy:")
     if clashing:
         st.warning(f"{len(clashing)} date(s) overlap a session already at {spec.location}: see the ⚠ rows.",
                    icon=":material/warning:")

@@ -173,3 +173,163 @@ def test_the_at_risk_tile_counts_the_rows_of_the_table_below_it_for_the_dates_ch
     expect(tile).to_have_text(str(len(expected)))
     told = f"{len(expected)} session{'s' if len(expected) != 1 else ''} from {first:%a} {first.day} {first:%b %Y}"
     expect(page.get_by_text(re.compile(re.escape(told) if expected else "is less than half full"))).to_be_visible()
+
+
+# --- 4. places out of range ---------------------------------------------------------------------
+
+
+def _places_message(page: Page, text):
+    """`text` shown right under the Places field."""
+    return pw.dialog(page).locator("[data-testid=stElementContainer]:has([data-testid=stNumberInput])"
+                                   " + [data-testid=stElementContainer]").filter(has_text=text)
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_places_out_of_range_are_refused_next_to_the_field_with_the_waiting_list_and_other_sessions(desk_app, open_page, screenshots, phone):
+    app, s = desk_app, desk_app.one_left
+    page = open_page(phone=phone)
+    pw.open_page(page, pw.url(app.url, "/Find_booking", q="Early Bird"))
+    page.locator("[class*=st-key-found_]", has_text=s.course_type).get_by_role("button", name="Open session").click()
+    box = pw.dialog(page)
+    expect(box.get_by_label("Places *", exact=False)).to_be_visible()
+    pw.fill_booking(page, name="Cal Caller", email="cal.caller@example.co.uk", seats=0)
+    # Out of range for any session: said under the field (the browser no longer refuses in silence).
+    for wrong in (0, 13):
+        box.get_by_label("Places *", exact=False).fill(str(wrong))
+        pw.confirm(page)
+        expect(_places_message(page, f"Places must be from 1 to 12, not {wrong}.")).to_be_visible()
+    # More than are left: said under the field, with the race path's ways out.
+    box.get_by_label("Places *", exact=False).fill("3")
+    pw.confirm(page)
+    expect(_places_message(page, seen_pattern(f"Only 1 place left on {s.label}; you asked for 3."))).to_be_visible()
+    expect(box.get_by_role("button", name=seen_pattern("Put Cal Caller on the waiting list for 3 places"))).to_be_visible()
+    expect(box.get_by_text(re.compile(r"(Book 3 places on another .* session instead|No other .* session has 3 places free)"))
+           ).to_be_visible()
+    if phone:
+        assert pw.no_horizontal_scroll(page)
+    page.screenshot(path=screenshots / f"places_out_of_range_{'phone' if phone else 'desktop'}.png")
+    expect(box).not_to_contain_text("Reference: BK-")
+
+
+# --- 5. the same contact booked again: add places to their booking --------------------------------
+
+
+def test_booking_the_same_contact_again_offers_to_add_the_places_to_their_booking(desk_app, open_page, screenshots):
+    app, first = desk_app, desk_app.again
+    page = open_page()
+    pw.open_page(page, pw.url(app.url, "/Find_booking", q=first.reference))
+    page.get_by_role("button", name="Open session").click()
+    box = pw.dialog(page)
+    pw.fill_booking(page, name="Sam Again", email="sam.again@example.co.uk", seats=1)
+    pw.confirm(page)
+    expect(box).to_contain_text(seen_pattern("sam.again@example.co.uk is already booked on"))
+    offer = box.get_by_role("button", name=seen_pattern(f"Add 1 place to Sam Again's booking {first.reference} instead"))
+    page.screenshot(path=screenshots / "add_places_offer_desktop.png")
+    offer.dblclick()
+    expect(box).to_contain_text(seen_pattern(f"Added 1 place to the booking of Sam Again: 2 places now. "
+                                             f"Reference: {first.reference}"))
+    box.get_by_role("tab", name=re.compile("^Bookings")).click()
+    expect(box.get_by_text(seen_pattern(f"{first.reference} · Sam Again · 2 places"))).to_be_visible()
+    expect(box.get_by_text(seen_pattern("· Sam Again ·"))).to_have_count(1)
+
+
+# --- 8. a name pasted too long --------------------------------------------------------------------
+
+
+def test_a_name_pasted_longer_than_200_characters_is_refused_naming_the_field(desk_app, open_page):
+    app, s = desk_app, desk_app.roomy
+    page = open_page()
+    _open_session(page, app, s)
+    box = pw.dialog(page)
+    long_name = "Alexandra " + "Montgomery-" * 22  # 252 characters
+    box.get_by_label("Contact name *").click()
+    page.keyboard.insert_text(long_name)  # as a paste arrives: all at once
+    box.get_by_label("E-mail *").fill("alexandra@example.co.uk")
+    pw.confirm(page)
+    expect(box).to_contain_text(f"Contact name is too long: {len(long_name.strip())} characters, at most 200.")
+    expect(box).not_to_contain_text("Reference: BK-")
+
+
+def _open_booking(page: Page, app: DeskApp, made: Booking, title: str):
+    """Find the booking, open its session's Bookings tab and its row (titled `title`); the row."""
+    pw.open_page(page, pw.url(app.url, "/Find_booking", q=made.reference))
+    page.get_by_role("button", name="Open session").click()
+    pw.dialog(page).get_by_role("tab", name=re.compile("^Bookings")).click()
+    row = pw.dialog(page).get_by_test_id("stExpander").filter(has_text=made.reference)
+    row.get_by_text(seen_pattern(title)).click()
+    return row
+
+
+# --- 9. who a cancellation promoted ----------------------------------------------------------------
+
+
+def test_a_cancellation_whose_places_went_to_the_waiting_list_says_who_got_them(desk_app, open_page, screenshots):
+    app, gone = desk_app, desk_app.cancel
+    page = open_page()
+    row = _open_booking(page, app, gone, f"{gone.reference} · Cancel Me · 2 places")
+    box = pw.dialog(page)
+    row.get_by_text("Yes, cancel this booking").click()
+    row.get_by_role("button", name="Cancel booking").click()
+    expect(box).to_contain_text(seen_pattern(f"Booking {gone.reference} cancelled; 2 places went to Jo Bloggs "
+                                             "from the waiting list."))
+    expect(box).not_to_contain_text("its places are free again")
+    page.screenshot(path=screenshots / "cancel_promoted_desktop.png")
+
+
+# --- 10. where a booking can move ----------------------------------------------------------------
+
+
+def test_move_options_list_the_same_site_first_then_by_date(desk_app, open_page, screenshots):
+    app, mover = desk_app, desk_app.mover
+    page = open_page()
+    row = _open_booking(page, app, mover, f"{mover.reference} · Mo Mover · 1 place")
+    pw.wait_settled(page)
+    options = _open_options(page, row.get_by_role("combobox"))
+    assert options, "no session to move to"
+    dates = {s.label: (s.location, s.session_date) for s in app.sessions}
+    shown = [next(v for label, v in dates.items() if o.startswith(label + ",")) for o in options]
+    assert shown[0][0] == "Location B", options
+    assert shown == sorted(shown, key=lambda v: (v[0] != "Location B", v[1])), options
+
+
+def _open_options(page: Page, combo) -> list[str]:
+    """The options of a select box, read as soon as its list opens (the live part of the
+    dialog redraws every few seconds, and a redraw may close the list)."""
+    for _ in range(5):
+        combo.click()
+        if combo.get_attribute("aria-expanded") != "true":  # the click may only focus it
+            combo.press("ArrowDown")
+        try:
+            page.get_by_role("option").first.wait_for(timeout=3_000)
+        except Exception:
+            continue
+        texts = page.evaluate("() => [...document.querySelectorAll('[role=option]')].map(o => o.innerText)")
+        if texts:
+            return [t.strip() for t in texts]
+    return []
+
+
+# --- 11. bank holidays in the schedule ---------------------------------------------------------------
+
+
+def test_the_series_preview_warns_of_the_dates_that_fall_on_a_bank_holiday(desk_app, open_page, screenshots):
+    from core.bank_holidays import bank_holidays_between
+
+    app = desk_app
+    first = today() + dt.timedelta(days=7)
+    weeks = 26  # any half year holds a bank holiday on a weekday in England
+    holidays = {d: n for d, n in bank_holidays_between(first, first + dt.timedelta(weeks=weeks, days=-1)).items()
+                if d.weekday() < 5}
+    page = open_page()
+    page.goto(app.url + "/Schedule")  # no live line on this page: it waits for its tabs
+    page.get_by_role("tab", name="Recurring series").click()
+    for day in ("Monday", "Wednesday", "Friday"):
+        page.get_by_role("button", name=day, exact=True).click()
+    weeks_box = page.get_by_role("spinbutton", name="Weeks")
+    weeks_box.fill(str(weeks))
+    weeks_box.press("Enter")
+    warning = page.get_by_text(re.compile(rf"^{len(holidays)} date\(s\) fall on a bank holiday"))
+    expect(warning).to_be_visible()
+    first_one = min(holidays)
+    expect(warning).to_contain_text(f"{first_one:%a} {first_one.day} {first_one:%b %Y} ({holidays[first_one]})")
+    page.screenshot(path=screenshots / "series_bank_holiday_desktop.png")
