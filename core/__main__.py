@@ -1,4 +1,4 @@
-"""Command line: python -m core migrate | seed-demo | check | export ...
+"""Command line: python -m core migrate | seed-demo | check | export | send-mail ...
 
 Errors print one line naming what to fix and exit with status 2.
 """
@@ -51,11 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="check the database can be reached").set_defaults(run=_check)
     from core.exports import add_export_parser
     from core.importer import add_import_parser
+    from core.mail.sender import add_send_mail_parser
     from core.passwords import add_hash_password_parser
 
     add_export_parser(sub)
     add_import_parser(sub)
     add_hash_password_parser(sub)
+    add_send_mail_parser(sub)
     return parser
 
 

@@ -63,6 +63,9 @@ def _load_booking(conn: Connection, where) -> Booking | None:
 # The booking tests run against both paths (tests/integration/test_booking.py turns this
 # off for a third run of each): one contract for the statement and the general path.
 ONE_STATEMENT = True
+# Who a booking's e-mails go to (core.mail): its contact, also each attendee with an
+# e-mail, or nobody (a phone-only customer).
+EMAILS = ("contact", "attendees", "none")
 
 # PostgreSQL: the whole booking in one statement sent in autocommit, so it is its own
 # transaction: one round trip, and the session row is locked only while it runs and
@@ -83,9 +86,9 @@ WITH taken AS (
     RETURNING id
 ), booked AS (
     INSERT INTO bookings (id, session_id, reference, contact_name, contact_email, contact_phone, company,
-                          seats, status, created_at, created_by, idempotency_key)
+                          seats, status, created_at, created_by, idempotency_key, emails)
     SELECT %(bid)s, id, %(ref)s, %(name)s, %(email)s, %(phone)s, %(company)s,
-           %(seats)s, 'confirmed', %(now)s, %(actor)s, %(key)s
+           %(seats)s, 'confirmed', %(now)s, %(actor)s, %(key)s, %(emails)s
       FROM taken
     RETURNING id
 ), people AS (
@@ -108,7 +111,7 @@ SELECT count(*) FROM booked
 
 def _book_in_one_statement(engine: Engine, sid: uuid.UUID, *, seats: int, name: str, email: str,
                            phone: str | None, company: str | None, people: list[Attendee], key: str | None,
-                           actor: str | None) -> Booking | None:
+                           actor: str | None, emails: str = "contact") -> Booking | None:
     """Book on PostgreSQL in one round trip; None when that did not book (full, not
     bookable, booked before under the key, a clash, a conflict): the general path then
     finds out why, reaping expired holds first, and answers as it always does."""
@@ -119,7 +122,7 @@ def _book_in_one_statement(engine: Engine, sid: uuid.UUID, *, seats: int, name: 
     params = dict(
         seats=seats, now=now, sid=sid, today=local.date(), time=local.time().replace(microsecond=0),
         bid=made.id, ref=made.reference, name=name, email=email, phone=phone, company=company, actor=actor,
-        key=key, shard=shard_of(sid),
+        key=key, shard=shard_of(sid), emails=emails,
         # one text parameter, not three arrays: psycopg dumps it several times faster
         people=json.dumps([{"seat_no": n, "name": p.name, "email": p.email} for n, p in enumerate(people, start=1)],
                           ensure_ascii=False),
@@ -148,13 +151,15 @@ def book(
     attendees: list | None = None,
     idempotency_key: str | None = None,
     actor: Actor | None = None,
+    emails: str = "contact",
 ) -> Booking:
     """Book `seats` places (the whole group or nothing) and return the booking.
 
     The same `idempotency_key` again returns the first booking (`replayed` True) instead of
     booking twice; the same key for another session, contact or number of places is refused.
     Raises InvalidInput, SessionNotFound, SessionFull (with `remaining`),
-    SessionNotBookable, DuplicateAttendee, Busy, DatabaseUnavailable.
+    SessionNotBookable, DuplicateAttendee, Busy, DatabaseUnavailable. `emails` says who is
+    e-mailed about the booking (EMAILS).
     """
     who = require(actor, "staff", "book places")
     sid = validation.uuid_of(session_id, "session_id", "session")
@@ -165,6 +170,7 @@ def book(
     firm = validation.text(company, "company", "Company", required=False)
     people = validation.attendees(attendees, seats, name, mail)
     key = validation.key(idempotency_key)
+    emails = validation.choice(emails, "emails", "E-mails", EMAILS)
 
     def earlier(conn: Connection) -> Booking | None:
         """The booking made before under this key, as a replay; refused when the key was
@@ -179,7 +185,7 @@ def book(
 
     if engine.dialect.name == "postgresql" and ONE_STATEMENT and (made := _book_in_one_statement(
             engine, sid, seats=seats, name=name, email=mail, phone=phone, company=firm, people=people,
-            key=key, actor=who)):
+            key=key, actor=who, emails=emails)):
         return made
 
     def work(conn: Connection) -> Booking:
@@ -196,7 +202,7 @@ def book(
             raise _Replayed(first)
         _check_not_booked_yet(conn, sid, people)
         made = places.insert_booking(conn, sid, name=name, email=mail, phone=phone, company=firm, seats=seats,
-                                     people=people, key=key, actor=who)
+                                     people=people, key=key, actor=who, emails=emails)
         record(conn, "booking.created", actor=who, session_id=sid, booking_id=made.id,
                details=places.booking_details(made))
         return made

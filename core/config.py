@@ -9,6 +9,10 @@ APP_NOW             start the app's clock at this time at the sites (2027-02-28T
                     demo or a test run at a chosen date; time runs on from there
 FEED_ALLOWED_ORIGINS  comma-separated origins (https://www.example.co.uk) whose pages may
                     read the feeds from the browser (CORS); none by default
+SMTP_URL            where booking e-mails go: smtp://user:pass@host:587?starttls=1 or
+                    smtps://user:pass@host:465; none by default (e-mails are kept, shown
+                    on the Outbox page)
+SMTP_FROM           the e-mails' From: address; default "Course bookings <bookings@localhost>"
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import datetime as dt
 import os
 import re
 import tomllib
+import urllib.parse
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +32,23 @@ from core.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "duckdb:///data/availability.duckdb"
+DEFAULT_SMTP_FROM = "Course bookings <bookings@localhost>"
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """SMTP_URL taken apart (core.mail.smtp connects with it)."""
+
+    host: str
+    port: int
+    tls: bool = False          # smtps://: TLS from the first byte
+    starttls: bool = False     # smtp://...?starttls=1: upgrade before login
+    user: str | None = None
+    password: str | None = None
+    timeout: float = 20.0
+
+    def __repr__(self) -> str:  # never a password in a log line
+        return f"SmtpServer({self.host}:{self.port}, tls={self.tls}, starttls={self.starttls}, user={self.user!r})"
 
 
 @dataclass(frozen=True)
@@ -38,6 +60,8 @@ class Settings:
     hold_minutes: float = 10.0
     app_now: dt.datetime | None = None  # naive UTC: the clock starts here (APP_NOW)
     feed_allowed_origins: tuple[str, ...] = ()  # lower case, no trailing slash
+    smtp: SmtpServer | None = None              # None: e-mails are kept, not sent
+    smtp_from: str = DEFAULT_SMTP_FROM
 
 
 def _secrets() -> dict:
@@ -86,6 +110,31 @@ def get_settings() -> Settings:
         hold_minutes=_number("HOLD_MINUTES", _setting("HOLD_MINUTES", secrets, "10"), float, 0.05, 24 * 60),
         feed_allowed_origins=_origins(_setting("FEED_ALLOWED_ORIGINS", secrets, "")),
         app_now=_app_now(_setting("APP_NOW", secrets, ""), tz),
+        smtp=smtp_server(_setting("SMTP_URL", secrets, "")),
+        smtp_from=_setting("SMTP_FROM", secrets, DEFAULT_SMTP_FROM),
+    )
+
+
+def smtp_server(raw: str) -> SmtpServer | None:
+    """SMTP_URL (smtp://user:pass@host:587?starttls=1, smtps://host:465) taken apart; None if empty."""
+    if not raw:
+        return None
+    hint = "write it like smtp://user:password@mail.example.co.uk:587?starttls=1 or smtps://user:password@host:465"
+    try:
+        url = urllib.parse.urlsplit(raw.strip())
+        port = url.port
+    except ValueError:
+        raise ConfigError(f"SMTP_URL is not a URL; {hint}.") from None
+    if url.scheme not in ("smtp", "smtps") or not url.hostname:
+        raise ConfigError(f"SMTP_URL must start smtp:// or smtps:// and name a host; {hint}.")
+    query = urllib.parse.parse_qs(url.query)
+    flag = (query.get("starttls") or ["0"])[0].lower() in ("1", "true", "yes")
+    unquote = urllib.parse.unquote
+    return SmtpServer(
+        host=url.hostname, port=port or (465 if url.scheme == "smtps" else 25), tls=url.scheme == "smtps",
+        starttls=flag and url.scheme == "smtp", user=unquote(url.username) if url.username else None,
+        password=unquote(url.password) if url.password else None,
+        timeout=_number("SMTP_URL timeout", (query.get("timeout") or ["20"])[0], float, 1, 300),
     )
 
 

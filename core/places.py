@@ -162,7 +162,7 @@ def reap_expired(conn: Connection, session_id: uuid.UUID) -> int:
 
 def insert_booking(conn: Connection, session_id: uuid.UUID, *, name: str, email: str, phone: str | None,
                    company: str | None, seats: int, people: list[Attendee], key: str | None,
-                   actor: str | None) -> Booking:
+                   actor: str | None, emails: str = "contact") -> Booking:
     """Write a confirmed booking and its attendees (the places are taken by the caller)."""
     made = Booking(id=uuid.uuid4(), reference=new_reference(), session_id=session_id, seats=seats,
                    status="confirmed", contact_name=name, contact_email=email, contact_phone=phone,
@@ -173,6 +173,7 @@ def insert_booking(conn: Connection, session_id: uuid.UUID, *, name: str, email:
             id=made.id, session_id=session_id, reference=made.reference, contact_name=name,
             contact_email=email, contact_phone=phone, company=company, seats=seats,
             status="confirmed", created_at=made.created_at, created_by=actor, idempotency_key=key,
+            emails=emails,
         )
     )
     if people:

@@ -28,6 +28,8 @@ course_types = sa.Table(
     sa.Column("short_code", sa.String(12), nullable=False, unique=True),
     sa.Column("colour", sa.String(7), nullable=False),
     sa.Column("sort_order", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("joining_instructions", sa.Text),   # what to bring (e-mails); NULL: none
+    sa.Column("reminder_days", sa.Integer),       # reminder e-mail this many days before; NULL: 3
 )
 
 course_sessions = sa.Table(
@@ -65,6 +67,7 @@ bookings = sa.Table(
     sa.Column("cancelled_at", sa.DateTime),
     sa.Column("cancelled_by", sa.String(200)),
     sa.Column("idempotency_key", sa.String(100), unique=True),
+    sa.Column("emails", sa.String(10)),  # contact (NULL too) / attendees / none: who is e-mailed
 )
 
 booking_attendees = sa.Table(
@@ -163,4 +166,41 @@ event_skips = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("error", sa.Text),
     sa.Column("skipped_at", sa.DateTime, nullable=False),
+)
+
+# The e-mails (core/mail): one row per event and recipient, rendered once, sent after commit.
+messages_seq = sa.Sequence("messages_seq")
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("event_key", sa.String(120), nullable=False),
+    sa.Column("recipient", sa.String(254), nullable=False),
+    sa.Column("name", sa.String(200)),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("subject", sa.String(300), nullable=False),
+    sa.Column("text_body", sa.Text, nullable=False),
+    sa.Column("html_body", sa.Text, nullable=False),
+    sa.Column("ics", sa.Text),
+    sa.Column("booking_id", sa.Uuid),
+    sa.Column("reference", sa.String(12)),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("message_id", sa.String(200), nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime, nullable=False),
+    sa.Column("claimed_until", sa.DateTime),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("sent_at", sa.DateTime),
+    sa.UniqueConstraint("event_key", "recipient", name="uq_messages_event_recipient"),
+)
+
+# What the e-mails say about each site.
+sites = sa.Table(
+    "sites",
+    metadata,
+    sa.Column("name", sa.String(50), primary_key=True),
+    sa.Column("address", sa.Text, nullable=False),
+    sa.Column("directions", sa.Text, nullable=False),
 )

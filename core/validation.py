@@ -57,6 +57,12 @@ def email(value: object, field: str = "contact_email", *, required: bool = True)
     return cleaned.lower()
 
 
+def choice(value: object, field: str, label: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise InvalidInput(field, f"{label}: {str(value)[:40]!r} is not one of {', '.join(allowed)}.")
+    return value  # type: ignore[return-value]
+
+
 def phone(value: object) -> str | None:
     cleaned = text(value, "contact_phone", "Phone", required=False, max_len=40)
     if cleaned is not None and not _PHONE.match(cleaned):
