@@ -37,6 +37,7 @@ from starlette.websockets import WebSocket
 
 from core import feeds, holds, notify
 from core.auth import feed_token
+from core.mail import sender as mail_sender
 from core.changes import latest_version
 from core.db import check_connection, get_engine
 from core.errors import BookingError, DatabaseUnavailable
@@ -227,9 +228,11 @@ async def lifespan(_app):
     # The app's background work starts with the server, not with the first page drawn:
     # expired holds must free their places in a process that only serves the feeds.
     holds.start_expiry_sweeper(engine)
+    mail_sender.start_sender(engine)  # booking e-mails (kept for the Outbox page without SMTP_URL)
     try:
         yield
     finally:
+        mail_sender.stop_sender(engine)
         holds.stop_expiry_sweeper(engine)
         notify.stop()
 

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from core import db, places, validation
-from core.booking import _check_not_booked_yet
+from core.booking import EMAILS, _check_not_booked_yet
 from core.access import Actor, require
 from core.changes import record
 from core.config import get_settings, utc_now
@@ -120,7 +120,7 @@ def book_from_hold(engine: Engine, hold_id: object, *, contact_name: str, contac
 def book_held(engine: Engine, hold_id: object, *, contact_name: str, contact_email: str,
               contact_phone: str | None = None, company: str | None = None, seats: int | None = None,
               attendees: list | None = None, actor: Actor | None = None,
-              or_book_if_ended: bool = True) -> HeldBooking:
+              or_book_if_ended: bool = True, emails: str = "contact") -> HeldBooking:
     """Book a caller's held places; when the hold has ended meanwhile (expired, released),
     book the places if they are still free, in the same transaction, and say so in `note`.
 
@@ -133,6 +133,7 @@ def book_held(engine: Engine, hold_id: object, *, contact_name: str, contact_ema
     mail = validation.email(contact_email)
     phone = validation.phone(contact_phone)
     firm = validation.text(company, "company", "Company", required=False)
+    emails = validation.choice(emails, "emails", "E-mails", EMAILS)
 
     def work(conn: Connection) -> HeldBooking:
         try:
@@ -145,7 +146,7 @@ def book_held(engine: Engine, hold_id: object, *, contact_name: str, contact_ema
         people = validation.attendees(attendees, wanted, name, mail)
         _check_not_booked_yet(conn, row.session_id, people)
         made = places.insert_booking(conn, row.session_id, name=name, email=mail, phone=phone, company=firm,
-                                     seats=wanted, people=people, key=None, actor=who)
+                                     seats=wanted, people=people, key=None, actor=who, emails=emails)
         conn.execute(sa.update(hd).where(hd.c.id == hid).values(booking_id=made.id))
         record(conn, "hold.converted", actor=who, session_id=row.session_id, booking_id=made.id,
                details={"hold_id": str(hid), "seats": row.seats, "booked": wanted, "held_by": row.held_by})
@@ -164,7 +165,7 @@ def book_held(engine: Engine, hold_id: object, *, contact_name: str, contact_ema
         places.take(conn, row.session_id, wanted)
         _check_not_booked_yet(conn, row.session_id, people)
         made = places.insert_booking(conn, row.session_id, name=name, email=mail, phone=phone, company=firm,
-                                     seats=wanted, people=people, key=None, actor=who)
+                                     seats=wanted, people=people, key=None, actor=who, emails=emails)
         record(conn, "booking.created", actor=who, session_id=row.session_id, booking_id=made.id,
                details=places.booking_details(made, hold_ended=ended.why))
         why = ended.why.removeprefix("has ").removeprefix("was ")

@@ -229,6 +229,7 @@ def booking_form(session: Session, version: int) -> None:
         if mode != "wait":
             st.text_area("Attendee names (optional, one a line)", key=K.form_field(sid, "attendees"), height=90)
             _field_error(errors, "attendees")
+            st.checkbox("No e-mails (a phone-only customer)", key=K.form_field(sid, "no_emails"))
             more_places.offer(sid)
         first, second = st.columns(2)
         if mode == "hold":

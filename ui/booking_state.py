@@ -22,8 +22,9 @@ from ui import data
 from ui import keys as K
 from ui.auth import current_actor
 
-FIELDS = ("contact_name", "contact_email", "contact_phone", "company", "seats", "attendees")
-EMPTY = {"contact_name": "", "contact_email": "", "contact_phone": "", "company": "", "seats": 1, "attendees": ""}
+FIELDS = ("contact_name", "contact_email", "contact_phone", "company", "seats", "attendees", "no_emails")
+EMPTY = {"contact_name": "", "contact_email": "", "contact_phone": "", "company": "", "seats": 1, "attendees": "",
+         "no_emails": False}
 FORM_LEVEL = "_form"
 
 
@@ -63,8 +64,13 @@ def book(session_id: object, request: dict, key: str):
         contact_name=request["contact_name"], contact_email=request["contact_email"],
         contact_phone=request["contact_phone"] or None, company=request["company"] or None,
         seats=request["seats"], attendees=attendee_list(request["attendees"]),
-        idempotency_key=key, actor=current_actor(),
+        idempotency_key=key, actor=current_actor(), emails=emails(request),
     )
+
+
+def emails(request: dict) -> str:
+    """Who hears about the booking (core.booking.EMAILS): nobody for a phone-only customer."""
+    return "none" if request.get("no_emails") else "contact"
 
 
 def error_text(exc: Exception) -> str:

@@ -8,7 +8,7 @@ import streamlit as st
 from core import availability
 from core import booking as core_booking
 from core.models import Session
-from ui import data
+from ui import data, outbox
 from ui import keys as K
 from ui.auth import can, current_actor
 from ui.booking_state import error_text
@@ -66,6 +66,7 @@ def bookings_list(session: Session, version: int) -> None:
             # HTML, not markdown: the e-mail and phone are copied exactly as shown
             st.html(html_line(b.company or "No company", b.contact_email, b.contact_phone or "no phone")
                     + f'<div class="people-line">Attendees: {people}</div>')
+            outbox.delivery_note(b.id, version)
             if not can("staff"):
                 continue  # viewers see who is booked, without cancel and move
             cancel_col, move_col = st.columns(2)

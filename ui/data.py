@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from core import availability, booking, catalog, changes, holds
 from core.config import get_settings
 from core.db import get_engine
+from core.mail import sender
 from core.models import Booking, CourseType, Session
 
 # Reads are cheap to redo and a page only ever needs the newest few: keep memory flat
@@ -29,6 +30,7 @@ def database_url() -> str:
 def _engine_for(url: str) -> Engine:
     engine = get_engine(url)
     holds.start_expiry_sweeper(engine)  # expired holds free their places promptly
+    sender.start_sender(engine)  # booking e-mails, after commit
     return engine
 
 

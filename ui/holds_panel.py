@@ -66,6 +66,7 @@ def book_from_hold(hold: dict, request: dict):
         contact_name=request["contact_name"], contact_email=request["contact_email"],
         contact_phone=request["contact_phone"] or None, company=request["company"] or None,
         seats=request["seats"], attendees=form.attendee_list(request["attendees"]), actor=current_actor(),
+        emails=form.emails(request),
     )
 
 
