@@ -439,6 +439,25 @@ def _exports(sec: dict) -> list[str]:
     return lines + [said + ".", ""]
 
 
+def _mail(sec: dict) -> list[str]:
+    lines = ["## Booking e-mails: a burst of 1,000 bookings", "",
+             f"{sec.get('bookers')} threads book one place each, the sender runs as in every app process (a thread "
+             f"woken by each commit, {sec.get('batch')} messages a claim, one SMTP session a pass), the SMTP server "
+             f"is aiosmtpd in the same process (`--only mail`, {sec.get('measured_at') or 'this run'}). Latency: from "
+             "a booking's commit to the SMTP server accepting its confirmation.", "",
+             "| database | bookings | messages | messages a second | latency p50 | p95 | max |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for name in ("postgresql", "duckdb"):
+        d = sec.get(name) or {}
+        if d.get("failed"):
+            lines.append(f"| {name} | failed: {d['failed']} | | | | | |")
+            continue
+        lines.append(f"| {name} | {_n(d.get('bookings'))} | {_n(d.get('messages'))} | {_n(d.get('messages_per_s'), 1)} "
+                     f"| {_n(d.get('latency_p50_ms'), 0, ' ms')} | {_n(d.get('latency_p95_ms'), 0, ' ms')} "
+                     f"| {_n(d.get('latency_max_ms'), 0, ' ms')} |")
+    return lines + [""]
+
+
 def _memory(sec: dict) -> list[str]:
     return ["## 6. Memory over an hour-equivalent of polls", "",
             f"{sec.get('pages')} calendar pages polling every {sec.get('poll_interval_s')} s (push blocked) with a booking "
@@ -466,7 +485,7 @@ def _machine(m: dict, results: dict) -> list[str]:
 
 
 # keys that hold a benchmark's measured figures (the others describe how it was run)
-FIGURES = ("postgresql", "duckdb", "propagation", "server_cost", "polls", "xlsx", "csv", "ics")
+FIGURES = ("postgresql", "duckdb", "propagation", "server_cost", "polls", "xlsx", "csv", "ics")  # mail: postgresql, duckdb
 
 
 def _one_line(text) -> str:
@@ -501,7 +520,7 @@ def render(results: dict) -> str:
         if section.get("incomplete"):
             out += [f"**{name}: incomplete** ({section['incomplete']}); what it measured before that is below.", ""]
     for name, renderer in (("booking", _booking), ("query", _query), ("live", _live), ("pages", _pages),
-                           ("exports", _exports), ("memory", _memory)):
+                           ("exports", _exports), ("memory", _memory), ("mail", _mail)):
         section = b.get(name)
         if section is None:
             continue

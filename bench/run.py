@@ -45,6 +45,7 @@ BENCHMARKS = {
     "pages": ("bench.page_timings", "Page timings with 20,000 sessions"),
     "exports": ("bench.exports", "Exports of 20,000 sessions"),
     "memory": ("bench.memory", "Memory over an hour-equivalent of polls"),
+    "mail": ("bench.mail", "Booking e-mails: a burst of 1,000 bookings"),
     # last: it opens as many of its 100 pages as the time left allows (a slow machine
     # measures fewer and scales to 100), so every other figure is taken on any machine
     "live": ("bench.live", "Propagation and the server cost of open calendars"),

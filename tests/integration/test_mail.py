@@ -288,3 +288,16 @@ def test_the_send_mail_command_sends_what_is_due_and_says_how_many(mail_engine, 
         assert main(["--database-url", mail_engine.url.render_as_string(hide_password=False), "send-mail"]) == 0
         assert len(inbox.wait_for(1)) == 1
     assert "1 sent" in capsys.readouterr().out
+
+
+def test_the_sender_thread_of_an_app_process_sends_a_new_bookings_confirmation_by_itself(
+        mail_engine, new_session, smtp):
+    inbox, server = smtp
+    sender.start_sender(mail_engine, every=5, smtp=server, start="beginning")
+    try:
+        made = _book(mail_engine, new_session())
+        got = inbox.wait_for(1, timeout=20)  # the commit wakes the thread: no 5 s pass needed
+    finally:
+        sender.stop_sender(mail_engine)
+    assert [(r.recipients, made.reference in _subject(r)) for r in got] == [(["ann@example.co.uk"], True)]
+    assert not any(t.is_alive() for t, _stop, _wake in sender._senders.values())
