@@ -69,3 +69,32 @@ def test_an_admin_sets_a_sites_address_and_a_courses_joining_instructions_and_th
     sender.run_once(engine, smtp=None)
     body = messages.get_message(engine, messages.list_messages(engine, reference=made.reference)[0].id).text_body
     assert "1 Station Road" in body and "Free parking at the back." in body
+
+
+def test_a_failed_delivery_shows_on_the_booking_in_the_sessions_bookings_list(writable_demo_db_url, use_database):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.smtp_server import SmtpHarness
+
+    use_database(writable_demo_db_url)
+    engine = get_engine(writable_demo_db_url)
+    sender.run_once(engine, smtp=None)  # the consumer starts here ("now")
+    _engine, made = _book(writable_demo_db_url, "Gary Gone")
+    with SmtpHarness() as (inbox, server):
+        async def refuse(server_, session, envelope, address, options):
+            return "550 5.1.1 No such mailbox"
+        inbox.handle_RCPT = refuse
+        assert sender.run_once(engine, smtp=server).failed == 1
+    script = f"""
+from ui import data, live
+from ui.auth import require_role
+from ui.bookings_list import bookings_list
+require_role("staff")
+status = live.poll()
+bookings_list(data.session({str(made.session_id)!r}, status.version), status.version)
+"""
+    at = AppTest.from_string(script, default_timeout=60).run()
+    assert not at.exception
+    shown = [seen(w.value) for w in at.warning]
+    assert any("E-mail to tess@example.co.uk not delivered: the server refused tess@example.co.uk: 550 5.1.1 "
+               "No such mailbox. See the Outbox page." in w for w in shown), shown
