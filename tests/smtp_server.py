@@ -70,10 +70,20 @@ class Inbox:
 class SmtpHarness:
     """Start with `with SmtpHarness() as (inbox, server):`; `server` is the SmtpServer to send to."""
 
-    def __init__(self, refuse: int = 0):
+    def __init__(self, refuse: int = 0, login: tuple[str, str] | None = None):
         self.inbox = Inbox(refuse=refuse)
         self.port = free_port()
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.login = login
+        auth = {}
+        if login:  # AUTH over plain TCP on loopback (STARTTLS would need a certificate the client trusts)
+            auth = dict(auth_required=True, auth_require_tls=False, authenticator=self._check)
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **auth)
+
+    def _check(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login.decode(), auth_data.password.decode()) == self.login
+        return AuthResult(success=ok)
 
     @property
     def url(self) -> str:

@@ -301,3 +301,13 @@ def test_the_sender_thread_of_an_app_process_sends_a_new_bookings_confirmation_b
         sender.stop_sender(mail_engine)
     assert [(r.recipients, made.reference in _subject(r)) for r in got] == [(["ann@example.co.uk"], True)]
     assert not any(t.is_alive() for t, _stop, _wake in sender._senders.values())
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_the_sender_logs_in_with_the_user_and_password_of_smtp_url(mail_engine, new_session):
+    _book(mail_engine, new_session())
+    with SmtpHarness(login=("bookings", "s3cret:/@x")) as (inbox, _server):
+        # the password as written in a URL: its ':', '/' and '@' percent-encoded
+        right = config.smtp_server(f"smtp://bookings:s3cret%3A%2F%40x@127.0.0.1:{_server.port}")
+        assert _send(mail_engine, right).sent == 1
+        assert len(inbox.wait_for(1)) == 1
