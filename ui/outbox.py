@@ -16,6 +16,7 @@ from core.config import get_settings, local_from_utc
 from core.errors import BookingError
 from core.mail import details, messages
 from core.mail.messages import Delivery, MessageView
+from core.outbox import consumer_status
 from ui import data
 from ui import outbox_keys as K
 from ui.auth import current_actor
@@ -41,7 +42,15 @@ def _deliveries(url: str, version: int, booking_ids: tuple) -> dict:
 
 
 def mode_note() -> None:
-    """Say whether e-mails are sent, or kept here."""
+    """Say whether e-mails are sent, or kept here; and events the sender could not turn into e-mails."""
+    try:
+        status = consumer_status(data.engine(), messages.CONSUMER)
+    except BookingError:
+        status = None
+    if status and (status.failing or status.skipped):
+        st.warning(f"{len(status.failing)} change{'s' if len(status.failing) != 1 else ''} could not be turned into "
+                   f"e-mails yet (retrying), {status.skipped} given up on: see the log of the app.",
+                   icon=":material/warning:")
     if get_settings().smtp is None:
         st.info("No mail server is set up (SMTP_URL), so e-mails are kept here and not sent: each shows "
                 "as its recipient would see it.", icon=":material/inventory_2:")

@@ -7,8 +7,9 @@ unique key, and rows are inserted with ON CONFLICT DO NOTHING, in the transactio
 moves the consumer's cursor (core.outbox), so a batch handled twice queues nothing twice.
 
 Builders: `BUILDERS[kind](conn, change) -> [Draft]` says who is told what about an event of
-that kind. A new kind of e-mail is one module that calls `builder("kind")` on a function,
-plus its templates (core/mail/bookings.py is the example).
+that kind. A new kind of e-mail (say `requalification.due`) is one module that decorates a
+function with `@builder("requalification.due")` and renders its templates with
+`render.render`, named in `sender.BUILDER_MODULES` (core/mail/bookings.py is the example).
 
 Sending (core/mail/sender.py) claims due rows under a lease (`claimed_until`): the claim
 is its own short transaction (PostgreSQL: FOR UPDATE SKIP LOCKED, so several processes

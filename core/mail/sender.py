@@ -18,6 +18,7 @@ the process wakes it at once, so an e-mail follows its booking by a pass, not a 
 from __future__ import annotations
 
 import atexit
+import importlib
 import logging
 import threading
 import time
@@ -26,7 +27,6 @@ from dataclasses import dataclass, fields
 
 from sqlalchemy.engine import Engine
 
-import core.mail.bookings  # noqa: F401  (registers the booking builders)
 from core import db
 from core.config import SmtpServer, get_settings, utc_now
 from core.errors import BookingError
@@ -36,6 +36,12 @@ from core.mail.smtp import BadAddress, Connection, Permanent, ServerAway, Tempor
 from core.outbox import Start, consume
 
 log = logging.getLogger(__name__)
+
+# The modules whose builders say who is told what (core.mail.messages.builder); a new kind
+# of e-mail is a module here and its templates.
+BUILDER_MODULES = ("core.mail.bookings",)
+for _module in BUILDER_MODULES:
+    importlib.import_module(_module)
 
 BATCH = 20                # messages a claim: what one crash can send twice, at most once each
 LEASE_SECONDS = 120.0     # a claim is taken back after this (a sender that died); > a batch's SMTP time

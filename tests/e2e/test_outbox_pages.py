@@ -98,3 +98,19 @@ bookings_list(data.session({str(made.session_id)!r}, status.version), status.ver
     shown = [seen(w.value) for w in at.warning]
     assert any("E-mail to tess@example.co.uk not delivered: the server refused tess@example.co.uk: 550 5.1.1 "
                "No such mailbox. See the Outbox page." in w for w in shown), shown
+
+
+def test_the_outbox_warns_when_a_change_could_not_be_turned_into_emails(writable_demo_db_url, use_database,
+                                                                         monkeypatch):
+    use_database(writable_demo_db_url)
+    engine = get_engine(writable_demo_db_url)
+    sender.run_once(engine, smtp=None)  # the consumer starts here ("now")
+
+    def broken(conn, change):
+        raise RuntimeError("a template is missing")
+
+    monkeypatch.setitem(messages.BUILDERS, "booking.created", broken)
+    _book(writable_demo_db_url, "Bea Broken")
+    sender.run_once(engine, smtp=None)
+    at = sign_in(app(PAGE).run(), "sam")
+    assert "1 change could not be turned into e-mails yet (retrying), 0 given up on: see the log of the app." in texts(at)

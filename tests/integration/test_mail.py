@@ -294,13 +294,14 @@ def test_the_sender_thread_of_an_app_process_sends_a_new_bookings_confirmation_b
         mail_engine, new_session, smtp):
     inbox, server = smtp
     sender.start_sender(mail_engine, every=5, smtp=server, start="beginning")
+    thread = sender._senders[mail_engine][0]
     try:
         made = _book(mail_engine, new_session())
         got = inbox.wait_for(1, timeout=20)  # the commit wakes the thread: no 5 s pass needed
     finally:
         sender.stop_sender(mail_engine)
     assert [(r.recipients, made.reference in _subject(r)) for r in got] == [(["ann@example.co.uk"], True)]
-    assert not any(t.is_alive() for t, _stop, _wake in sender._senders.values())
+    assert not thread.is_alive()
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
