@@ -34,6 +34,11 @@ CALENDAR = "calendar"                # the streamlit-calendar component (constan
 CAL_HANDLED = "cal_handled"          # last component value acted upon (values are sticky)
 CAL_VIEW = "cal_view"                # visible range reported by eventsSet: (start, end)
 CAL_LOADED = "cal_loaded"            # range of dates whose sessions are loaded: (start, end)
+LIST_WEEKS = "list_weeks"            # the list view's paging: ((from, to) it counts from, weeks)
+NARROW = "narrow"                    # the page is phone-wide (as last measured in the browser)
+VIEWPORT = "viewport_probe"          # the component that measures it
+CALENDAR_FRAME_HELPER = "calendar_frame_helper"  # the script put into the calendar's frame
+F_COMPACT_DEVICE = "f_compact_device"  # the phone-or-not answer the Compact toggle last followed
 
 # --- URL query parameters --------------------------------------------------------------------
 Q_COURSE = "course"
@@ -50,6 +55,10 @@ QUERY_KEYS = (Q_COURSE, Q_FROM, Q_TO, Q_STATUS, Q_LOCATION, Q_CANCELLED, Q_VIEW)
 # --- per-object keys -------------------------------------------------------------------------
 def book_button(where: str, session_id: object) -> str:
     return f"book_btn_{where}_{session_id}"
+
+
+def list_page(where: str, direction: str) -> str:
+    return f"list_page_{where}_{direction}"
 
 
 def form(session_id: object) -> str:
