@@ -18,6 +18,7 @@ import streamlit as st
 from core.models import AVAILABILITY_STATES, LOCATIONS, CourseType
 from ui import keys as K
 from ui.text import as_text, isolated
+from ui.viewport import is_narrow
 
 STATE_LABELS = {"available": "Available", "almost_full": "Almost full (3 or fewer left)", "full": "Full"}
 _TRUE = {"1", "true", "yes", "on"}
@@ -166,12 +167,9 @@ def query_string(query: Mapping[str, object]) -> str:
 
 
 def is_phone() -> bool:
-    """A best guess from the browser's User-Agent; the sidebar toggle overrides it."""
-    try:
-        agent = st.context.headers.get("User-Agent", "") or ""
-    except Exception:  # no browser (AppTest) or headers unavailable
-        return False
-    return any(word in agent for word in ("Mobi", "iPhone", "Android"))
+    """The page is phone-wide, as the browser measured it (ui/viewport.py); the sidebar
+    toggle overrides it on the calendar."""
+    return is_narrow()
 
 
 def _current_params() -> dict[str, list[str]]:
@@ -212,6 +210,9 @@ def sidebar_filters(types: Sequence[CourseType], *, with_states: bool = True, wi
         wanted = known or Filters()
         for key, value in _widget_values(wanted).items():
             st.session_state.setdefault(key, value)   # widgets forgotten on another page
+        if wanted.compact is None and st.session_state.get(K.F_COMPACT_DEVICE) != is_phone():
+            st.session_state[K.F_COMPACT] = is_phone()  # the window crossed the phone width
+    st.session_state[K.F_COMPACT_DEVICE] = is_phone()
 
     names = [t.name for t in types]
     codes = {t.name: t.short_code for t in types}
