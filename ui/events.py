@@ -20,7 +20,6 @@ FULL_RED = "#B91C1C"
 ALMOST_AMBER = "#B45309"
 CANCELLED_GREY = "#6B7280"
 TEXT_DARK = "#111827"
-CALENDAR_HEIGHT = 760  # px; the component sets its iframe height once, at mount
 
 STATE_TEXT = {"available": "Available", "almost_full": "Almost full", "full": "FULL",
               "cancelled": "Cancelled", "completed": "Completed", "running": "Running now", "over": "Over"}
@@ -121,14 +120,17 @@ def calendar_options(initial_date: dt.date, today: dt.date) -> dict:
         "locale": "en-gb",
         "firstDay": 1,
         "headerToolbar": {"left": "prev,next today", "center": "title",
-                          "right": "dayGridMonth,timeGridWeek,timeGridDay,listWeek"},
+                          "right": "dayGridMonth,dayGridWeek,timeGridDay,listWeek"},
         "buttonText": {"today": "Today", "month": "Month", "week": "Week", "day": "Day", "list": "List"},
-        "height": CALENDAR_HEIGHT,
+        # Every session shows on a busy day (no "+N more"): the calendar is as tall as its
+        # content, and ui/calendar_frame.py keeps the frame's height in step with it.
+        "height": "auto",
         "fixedWeekCount": False,
         "navLinks": True,
         "eventDisplay": "block",
         "displayEventTime": False,
-        "dayMaxEvents": True,
+        "dayMaxEvents": False,
+        "eventInteractive": True,  # Tab reaches each session, Enter opens it
         "allDaySlot": False,
         "slotEventOverlap": False,  # side by side: overlapping text cannot be read
         "slotMinTime": "07:00:00",
@@ -137,7 +139,9 @@ def calendar_options(initial_date: dt.date, today: dt.date) -> dict:
         "eventTimeFormat": {"hour": "2-digit", "minute": "2-digit", "hour12": False},
         "views": {
             "listWeek": {"displayEventTime": True},
-            "timeGridWeek": {"dayHeaderFormat": {"weekday": "short", "day": "numeric", "month": "short"}},
+            # A week of one line per session: in a time grid, four sessions at 09:00 were
+            # columns 30 px wide ("FAW 09: · A · FUL").
+            "dayGridWeek": {"dayHeaderFormat": {"weekday": "short", "day": "numeric", "month": "short"}},
         },
         "noEventsContent": "No sessions match the filters in this period.",
     }
@@ -150,12 +154,14 @@ CALENDAR_CSS = f"""
 .fc-event.ses {{ border-left-width: 5px !important; cursor: pointer; }}
 .fc-daygrid-event.ses {{ white-space: normal; }}
 .fc-daygrid-event.ses .fc-event-title {{ font-size: 0.78rem; line-height: 1.2; padding: 1px 2px; }}
-.fc-timegrid-event.ses .fc-event-title {{ font-size: 0.8rem; line-height: 1.2; }}
+.fc-timegrid-event.ses .fc-event-title {{ font-size: 0.8rem; line-height: 1.2; white-space: normal; }}
+.fc-dayGridWeek-view .fc-daygrid-event.ses .fc-event-title {{ font-size: 0.85rem; padding: 3px 4px; }}
 .fc-event.ses-full .fc-event-title {{ font-weight: 700; }}
 .fc-event.ses-almost-full {{ outline: 2px solid {ALMOST_AMBER}; outline-offset: -1px; }}
 .fc-event.ses-almost-full .fc-event-title {{ font-weight: 600; }}
 .fc-event.ses-cancelled .fc-event-title {{ text-decoration: line-through; }}
 .fc-event.ses-completed {{ opacity: 0.6; }}
+.fc .fc-day-other .fc-daygrid-day-top {{ opacity: 1; color: #6B7280; }}  /* FullCalendar's 0.3: too faint to read */
 .fc-list-event.ses-full td {{ background: #FEE2E2; font-weight: 700; }}
 .fc-list-event.ses-almost-full td {{ background: #FEF3C7; }}
 .fc-list-event.ses-cancelled td {{ text-decoration: line-through; color: {CANCELLED_GREY}; }}
