@@ -18,7 +18,7 @@ from ui.tiles import tiles
 
 DAYS = 7
 
-page.setup("Today", ":material/medical_services:")
+page.setup("Today")
 require_role("viewer")
 st.title("First aid courses: the week ahead")
 

@@ -14,7 +14,7 @@ from ui.summary import counts_line
 
 DEFAULT_DAYS = 28
 
-page.setup("Book", ":material/how_to_reg:")
+page.setup("Book")
 require_role("staff")
 types = page.course_types()
 filters = sidebar_filters(types)

@@ -8,7 +8,7 @@ from ui.auth import require_role
 from ui import live, ops, page
 from ui.filters import sidebar_filters
 
-page.setup("Occupancy", ":material/monitoring:")
+page.setup("Occupancy")
 require_role("viewer")
 types = page.course_types()
 filters = sidebar_filters(types, with_states=False)

@@ -8,7 +8,7 @@ from ui import ops, page, schedule_edit, schedule_import, schedule_new, schedule
 from ui import ops_keys as OK
 from ui.filters import sidebar_filters
 
-page.setup("Schedule", ":material/edit_calendar:")
+page.setup("Schedule")
 require_role("admin")
 types = page.course_types()
 filters = sidebar_filters(types, with_states=False)

@@ -9,7 +9,7 @@ from ui.auth import require_role
 from ui import ops, page
 from ui.filters import sidebar_filters
 
-page.setup("Exports", ":material/download:")
+page.setup("Exports")
 require_role("viewer")
 types = page.course_types()
 filters = sidebar_filters(types)

@@ -13,7 +13,7 @@ from ui import data, ops, page
 
 SHOWN = 1000
 
-page.setup("Audit", ":material/policy:")
+page.setup("Audit")
 require_role("admin")
 st.title("Audit trail")
 version = ops.database_or_stop()

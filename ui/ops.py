@@ -349,9 +349,9 @@ def command_line_hint(start: dt.date, end: dt.date, filters: Filters, types: Seq
                 "when sign-in is configured.")
     url = export_url(start, end, filters, types, _app_address())
     st.code(f'curl -fsS -H "Authorization: Bearer $FEED_TOKEN" -o sessions_{start:%Y-%m-%d}.xlsx "{url}"',
-            language="bash")
+            language="bash", wrap_lines=True)  # wrapped: no scrolling box that Tab cannot reach
     st.markdown("**On PostgreSQL, or with the app stopped**: the command line reads the database itself.")
-    st.code(command_line(start, end, filters, types), language="bash")
+    st.code(command_line(start, end, filters, types), language="bash", wrap_lines=True)
 
 
 def database_or_stop() -> int:
