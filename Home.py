@@ -72,10 +72,11 @@ def week_table(sessions):
         {
             "Day": f"{s.session_date:%a %-d %b}",
             "Time": times_text(s),
+            # third, not last: seen without scrolling sideways in a narrow window
+            "Places left": places_text(s, long=True) if s.status == "scheduled" else s.status.upper(),
             "Course": f"{isolated(s.course_type)} ({isolated(s.short_code)})",
             "Location": s.location,
             "Booked": f"{s.current_bookings} / {s.max_capacity}",
-            "Places left": places_text(s, long=True) if s.status == "scheduled" else s.status.upper(),
         }
         for s in sessions
     ])

@@ -9,7 +9,7 @@ import streamlit as st
 from core import audit
 from core.config import today
 from ui.auth import require_role
-from ui import data, ops, page
+from ui import data, ops, page, viewport
 
 SHOWN = 1000
 
@@ -63,6 +63,7 @@ else:
         "Booking": e.booking, "Before → after": e.changes_text, "Details": e.details_text,
     } for e in entries[:SHOWN]])
     st.dataframe(frame, hide_index=True, width="stretch", key="audit_table",
+                 column_order=viewport.phone_columns("When", "What", "Session"),
                  column_config={"When": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm:ss")})
     if len(entries) > SHOWN:
         st.caption(f"The table shows the newest {SHOWN}; the CSV has all {len(entries)}.")

@@ -28,13 +28,12 @@ CALENDAR_FRAME = "iframe[title='streamlit_calendar.calendar']"
 
 IN_FRAME = r"""
 (() => {
-  let sent = 0;
   const fit = () => {
     const cal = document.querySelector('.fc');
-    if (!cal) return;
+    if (!cal || !window.frameElement) return;
     const height = Math.ceil(cal.getBoundingClientRect().bottom + window.scrollY) + 8;
-    if (Math.abs(height - sent) < 2) return;
-    sent = height;
+    // against the frame's real height: the component sets its own once, after this may have run
+    if (Math.abs(height - window.frameElement.getBoundingClientRect().height) < 2) return;
     window.parent.postMessage({ isStreamlitMessage: true, type: 'streamlit:setFrameHeight', height }, '*');
   };
   const mend = () => {
@@ -55,6 +54,7 @@ IN_FRAME = r"""
   new MutationObserver(onChange).observe(document.body, { childList: true, subtree: true, attributes: true,
                                                          attributeFilter: ['role', 'aria-labelledby'] });
   new ResizeObserver(onChange).observe(document.body);
+  window.addEventListener('resize', onChange);  // the frame itself resized (by the component)
   onChange();
 })();
 """

@@ -18,7 +18,7 @@ from core.db import get_engine
 from core.exports import MIME, ExportScope, export_sessions, load_registers, register_html, register_xlsx
 from core.models import CourseType, Session
 from core.reports import AT_RISK_DAYS, OccupancyReport, ReportScope, occupancy_report
-from ui import data
+from ui import data, viewport
 from ui import ops_charts as charts
 from ui import ops_keys as OK
 from ui.filters import Filters
@@ -175,6 +175,7 @@ def render_next_days(rep: OccupancyReport, types: Sequence[CourseType]) -> None:
     st.dataframe(
         next_days_table(frame, types), hide_index=True, width="stretch", key=OK.NEXT_DAYS_TABLE,
         height=min(38 + 35 * len(frame), 560),
+        column_order=viewport.phone_columns("Date", "Places left", "Course"),
         column_config={
             "Date": st.column_config.DateColumn("Date", format="ddd D MMM"),
             "Places left": st.column_config.NumberColumn("Places left", format="%d"),

@@ -16,6 +16,7 @@ from core.models import CourseType
 from core.reports import LEAD_TIME_BUCKETS, WEEKDAY_SHORT
 
 ALL_COURSES_COLOUR = "#374151"
+TITLE_BAND_PX = 40
 FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=13, color="#111827")
 
 
@@ -46,14 +47,20 @@ def _short(types: Sequence[CourseType]) -> dict[str, str]:
 
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, *, height: int = 380, legend: bool = True) -> go.Figure:
+    # The legend sits in its own band under the title, placed in the figure's pixels
+    # (yref container) so that plotly grows the top margin to fit it: under the plot, at a
+    # fraction of the plot's height, it covered the x axis title and, on a phone where the
+    # dates turn upright, the dates too.
     fig.update_layout(
-        title=dict(text=title, x=0, xanchor="left", font=dict(size=17)),
+        title=dict(text=title, x=0, xanchor="left", font=dict(size=17), yref="container", y=1, yanchor="top",
+                   pad=dict(t=8)),
         xaxis_title=x_title,
         yaxis_title=y_title,
         height=height,
         margin=dict(l=10, r=10, t=48, b=10),
         font=FONT,
-        legend=dict(title_text="", orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),
+        legend=dict(title_text="", orientation="h", yref="container", yanchor="top", y=1 - TITLE_BAND_PX / height,
+                    xanchor="left", x=0),
         showlegend=legend,
         plot_bgcolor="#FFFFFF",
         hoverlabel=dict(font_size=13),

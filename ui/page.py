@@ -24,7 +24,8 @@ html, body, [data-testid="stAppViewContainer"] { overflow-x: hidden; }
 /* The push link runs unseen: the status line under the title says how fresh the page is. */
 .st-key-push_link, .st-key-viewport_probe, .st-key-calendar_frame_helper { display: none; }
 @media (max-width: 640px) {
-  .block-container { padding-left: 0.8rem; padding-right: 0.8rem; }
+  /* Below the header bar (3.75rem, opaque on a phone): the demo banner was hidden under it. */
+  .block-container { padding-left: 0.8rem; padding-right: 0.8rem; padding-top: 4.2rem; }
   h1 { font-size: 1.7rem !important; }
 }
 </style>

@@ -64,3 +64,10 @@ def _measured() -> None:
 def watch() -> None:
     """Mount the probe (hidden by the app's CSS); call once per page, before the layout."""
     _probe(key=K.VIEWPORT, data={"max": PHONE_MAX_PX, "assumed": is_narrow()}, on_narrow_change=_measured)
+
+
+def phone_columns(*names: str) -> tuple[str, ...] | None:
+    """A table's `column_order` on a phone-wide page (the columns that fit in 390 px, the
+    one that matters first), or None (all of them) on a wider one: no sideways scrolling
+    to find the places left."""
+    return names if is_narrow() else None

@@ -23,6 +23,7 @@ AXE_VERSION = "axe-core@4"
 PAGES = (("/", "Home"), ("/Calendar", "Calendar"), ("/Book", "Book"), ("/Occupancy", "Occupancy"),
          ("/Schedule", "Schedule"), ("/Exports", "Exports"), ("/Audit", "Audit"))
 DESKTOP = {"width": 1440, "height": 900}
+NARROW = {"width": 600, "height": 900}  # a desktop browser's window made narrow
 STILL = ("Schedule", "Exports", "Audit")  # pages without a live status line
 BLOCKING = ("critical", "serious")
 AXE_RUN = """async (exclude) => {
@@ -38,10 +39,10 @@ def axe_source(tmp_path_factory) -> str:
     return (folder / "axe.min.js").read_text()
 
 
-def _context(browser, phone: bool):
-    if phone:
+def _context(browser, width: str):
+    if width == "phone":
         return browser.new_context(viewport=PHONE, user_agent=PHONE_AGENT, is_mobile=True, has_touch=True)
-    return browser.new_context(viewport=DESKTOP)
+    return browser.new_context(viewport=DESKTOP if width == "desktop" else NARROW)
 
 
 def _axe(target, source: str, exclude=()) -> list[dict]:
@@ -74,25 +75,29 @@ def _calendar_frame(page):
     return page.locator(pw.CALENDAR_IFRAME).element_handle().content_frame()
 
 
-@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
-def test_no_page_and_no_session_window_has_a_critical_or_serious_axe_violation(
-        app_server, browser, axe_source, capsys, phone):
-    context = _context(browser, phone)
+@pytest.mark.parametrize("width", ["desktop", "phone", "narrow"])
+def test_no_page_and_no_session_window_has_a_critical_or_serious_axe_violation_nor_scrolls_sideways(
+        app_server, browser, axe_source, capsys, screenshots, width):
+    context = _context(browser, width)
     page = context.new_page()
-    width = "phone" if phone else "desktop"
     blocking: list[str] = []
+    sideways: list[str] = []
     try:
         for path, name in PAGES:
             _open(page, app_server.url + path, live=name not in STILL)
-            if name == "Calendar" and not phone:
+            if name == "Calendar" and width == "desktop":
                 expect(pw.calendar(page).locator(".fc-event").first).to_be_visible()
                 blocking += _report(capsys, f"{name} calendar frame, {width}", _axe(_calendar_frame(page), axe_source))
             blocking += _report(capsys, f"{name}, {width}", _axe(page, axe_source, exclude=("iframe",)))
+            sideways += [] if pw.no_horizontal_scroll(page) else [name]
+            page.screenshot(path=screenshots / f"a11y_{name.lower()}_{width}.png")
         pw.open_page(page, app_server.url + "/Book")
         page.get_by_role("button", name="Book", exact=True).first.click()
         expect(pw.dialog(page).get_by_role("button", name="Confirm booking")).to_be_visible()
         pw.wait_settled(page)
         blocking += _report(capsys, f"session window, {width}", _axe(page, axe_source, exclude=("iframe",)))
+        sideways += [] if pw.no_horizontal_scroll(page) else ["session window"]
     finally:
         context.close()
     assert not blocking, "axe found critical or serious violations:\n" + "\n".join(blocking)
+    assert not sideways, f"pages that scroll sideways at {width} width: {sideways}"
