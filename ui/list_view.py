@@ -19,10 +19,12 @@ STEP = dt.timedelta(days=7)
 def list_window(filters: Filters, today: dt.date, weeks: int) -> tuple[dt.date, dt.date]:
     """The dates [first, last] shown after paging `weeks` weeks from the filter's start.
 
-    It starts at From (else today) and runs 14 days, never past To; a page that would
-    leave the date filter is pulled back inside it.
+    It starts at From (else today, or To's last 14 days when To has passed) and runs 14
+    days, never past To; a page that would leave the date filter is pulled back inside it.
     """
     anchor = filters.date_from or today
+    if filters.date_to and anchor > filters.date_to:  # only a To date, and it has passed: its last days
+        anchor = filters.date_to - dt.timedelta(days=SPAN_DAYS - 1)
     first = anchor + weeks * STEP
     if filters.date_to:
         first = min(first, max(anchor, filters.date_to - dt.timedelta(days=SPAN_DAYS - 1)))

@@ -225,7 +225,7 @@ def new_page(browser):
 
     def make(*, phone: bool = False, viewport: dict | None = None):
         if phone:
-            context = browser.new_context(viewport=PHONE, user_agent=PHONE_AGENT, is_mobile=True,
+            context = browser.new_context(viewport=viewport or PHONE, user_agent=PHONE_AGENT, is_mobile=True,
                                           has_touch=True, device_scale_factor=2)
         else:
             context = browser.new_context(viewport=viewport or DESKTOP)

@@ -15,7 +15,6 @@ from playwright.sync_api import expect
 
 from tests import npm
 from tests.e2e import pw
-from tests.e2e.conftest import PHONE, PHONE_AGENT
 
 pytestmark = pytest.mark.browser
 
@@ -37,12 +36,6 @@ AXE_RUN = """async (exclude) => {
 def axe_source(tmp_path_factory) -> str:
     folder = npm.unpack(tmp_path_factory.mktemp("axe"), AXE_VERSION)
     return (folder / "axe.min.js").read_text()
-
-
-def _context(browser, width: str):
-    if width == "phone":
-        return browser.new_context(viewport=PHONE, user_agent=PHONE_AGENT, is_mobile=True, has_touch=True)
-    return browser.new_context(viewport=DESKTOP if width == "desktop" else NARROW)
 
 
 def _axe(target, source: str, exclude=()) -> list[dict]:
@@ -77,27 +70,23 @@ def _calendar_frame(page):
 
 @pytest.mark.parametrize("width", ["desktop", "phone", "narrow"])
 def test_no_page_and_no_session_window_has_a_critical_or_serious_axe_violation_nor_scrolls_sideways(
-        app_server, browser, axe_source, capsys, screenshots, width):
-    context = _context(browser, width)
-    page = context.new_page()
+        app_server, new_page, axe_source, capsys, screenshots, width):
+    page = new_page(phone=width == "phone", viewport={"desktop": DESKTOP, "narrow": NARROW}.get(width))
     blocking: list[str] = []
     sideways: list[str] = []
-    try:
-        for path, name in PAGES:
-            _open(page, app_server.url + path, live=name not in STILL)
-            if name == "Calendar" and width == "desktop":
-                expect(pw.calendar(page).locator(".fc-event").first).to_be_visible()
-                blocking += _report(capsys, f"{name} calendar frame, {width}", _axe(_calendar_frame(page), axe_source))
-            blocking += _report(capsys, f"{name}, {width}", _axe(page, axe_source, exclude=("iframe",)))
-            sideways += [] if pw.no_horizontal_scroll(page) else [name]
-            page.screenshot(path=screenshots / f"a11y_{name.lower()}_{width}.png")
-        pw.open_page(page, app_server.url + "/Book")
-        page.get_by_role("button", name="Book", exact=True).first.click()
-        expect(pw.dialog(page).get_by_role("button", name="Confirm booking")).to_be_visible()
-        pw.wait_settled(page)
-        blocking += _report(capsys, f"session window, {width}", _axe(page, axe_source, exclude=("iframe",)))
-        sideways += [] if pw.no_horizontal_scroll(page) else ["session window"]
-    finally:
-        context.close()
+    for path, name in PAGES:
+        _open(page, app_server.url + path, live=name not in STILL)
+        if name == "Calendar" and width == "desktop":
+            expect(pw.calendar(page).locator(".fc-event").first).to_be_visible()
+            blocking += _report(capsys, f"{name} calendar frame, {width}", _axe(_calendar_frame(page), axe_source))
+        blocking += _report(capsys, f"{name}, {width}", _axe(page, axe_source, exclude=("iframe",)))
+        sideways += [] if pw.no_horizontal_scroll(page) else [name]
+        page.screenshot(path=screenshots / f"a11y_{name.lower()}_{width}.png")
+    pw.open_page(page, app_server.url + "/Book")
+    page.get_by_role("button", name="Book", exact=True).first.click()
+    expect(pw.dialog(page).get_by_role("button", name="Confirm booking")).to_be_visible()
+    pw.wait_settled(page)
+    blocking += _report(capsys, f"session window, {width}", _axe(page, axe_source, exclude=("iframe",)))
+    sideways += [] if pw.no_horizontal_scroll(page) else ["session window"]
     assert not blocking, "axe found critical or serious violations:\n" + "\n".join(blocking)
     assert not sideways, f"pages that scroll sideways at {width} width: {sideways}"

@@ -16,28 +16,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e import pw
-from tests.e2e.conftest import PHONE, PHONE_AGENT
 
 pytestmark = pytest.mark.browser
 
 WIDE = {"width": 1440, "height": 900}
-NARROW = {"width": 600, "height": 900}
-
-
-@pytest.fixture
-def open_context(browser):
-    contexts = []
-
-    def make(viewport: dict, *, phone_agent: bool = False):
-        extra = dict(user_agent=PHONE_AGENT, is_mobile=True, has_touch=True) if phone_agent else {}
-        context = browser.new_context(viewport=viewport, **extra)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def _scheduled_between(app, first: dt.date, last: dt.date) -> list:
@@ -64,10 +46,10 @@ def _busiest_day(app) -> tuple[dt.date, list]:
     return day, group
 
 
-def test_the_phone_list_starts_at_the_chosen_from_date_and_pages_a_week_at_a_time(app_server, open_context):
+def test_the_phone_list_starts_at_the_chosen_from_date_and_pages_a_week_at_a_time(app_server, new_page):
     app = app_server
     start = app.today + dt.timedelta(days=22)
-    page = open_context(PHONE, phone_agent=True)
+    page = new_page(phone=True)
     pw.open_page(page, pw.url(app.url, "/Calendar", **{"from": start}))
     expect(page.locator(pw.CALENDAR_IFRAME)).to_have_count(0)
 
@@ -85,10 +67,10 @@ def test_the_phone_list_starts_at_the_chosen_from_date_and_pages_a_week_at_a_tim
     expect(page.get_by_text(_window_line(start, last, len(_scheduled_between(app, start, last))))).to_be_visible()
 
 
-def test_the_compact_list_on_a_desktop_shows_the_chosen_dates_up_to_the_to_date(app_server, open_context):
+def test_the_compact_list_on_a_desktop_shows_the_chosen_dates_up_to_the_to_date(app_server, new_page):
     app = app_server
     start, end = app.today + dt.timedelta(days=30), app.today + dt.timedelta(days=50)
-    page = open_context(WIDE)
+    page = new_page(viewport=WIDE)
     pw.open_page(page, pw.url(app.url, "/Calendar", view="list", **{"from": start, "to": end}))
     expect(page.locator(pw.CALENDAR_IFRAME)).to_have_count(0)
     last = start + dt.timedelta(days=13)
@@ -102,9 +84,9 @@ def test_the_compact_list_on_a_desktop_shows_the_chosen_dates_up_to_the_to_date(
 
 
 @pytest.mark.parametrize("width", [390, 600], ids=["390px", "600px"])
-def test_a_desktop_browser_at_phone_width_gets_the_list_by_day_with_the_places_left(app_server, open_context, width):
+def test_a_desktop_browser_at_phone_width_gets_the_list_by_day_with_the_places_left(app_server, new_page, width):
     app = app_server
-    page = open_context({"width": width, "height": 900})  # a desktop browser's User-Agent
+    page = new_page(viewport={"width": width, "height": 900})  # a desktop browser's User-Agent
     pw.open_page(page, app.url + "/")
     soon = _scheduled_between(app, app.today, app.today + dt.timedelta(days=7))
     day = min(s.session_date for s in soon)
@@ -122,18 +104,18 @@ def test_a_desktop_browser_at_phone_width_gets_the_list_by_day_with_the_places_l
     expect(page).not_to_have_url(re.compile(r"view="))
 
 
-def test_the_occupancy_table_on_a_phone_shows_the_places_left_without_scrolling_sideways(app_server, open_context):
-    page = open_context(PHONE, phone_agent=True)
+def test_the_occupancy_table_on_a_phone_shows_the_places_left_without_scrolling_sideways(app_server, new_page):
+    page = new_page(phone=True)
     pw.open_page(page, app_server.url + "/Occupancy")
     headers = page.get_by_test_id("stDataFrame").locator("[role=columnheader]")
     expect(headers).to_have_text(["Date", "Places left", "Course"])
 
 
-def test_on_a_busy_day_every_session_shows_its_places_in_month_and_week_view(app_server, open_context):
+def test_on_a_busy_day_every_session_shows_its_places_in_month_and_week_view(app_server, new_page):
     app = app_server
     day, sessions = _busiest_day(app)
     assert len(sessions) >= 4, "the demo data has busy days"
-    page = open_context(WIDE)
+    page = new_page(viewport=WIDE)
     pw.open_calendar(page, pw.url(app.url, "/Calendar", **{"from": day, "to": day}))
     cell = pw.calendar(page).locator(f"td.fc-daygrid-day[data-date='{day.isoformat()}']")
     expect(cell.locator(".fc-event")).to_have_count(len(sessions))
@@ -162,10 +144,10 @@ def _assert_frame_shows_the_whole_calendar(page) -> None:
         arg=pw.CALENDAR_IFRAME)
 
 
-def test_a_session_in_the_calendar_is_reached_with_tab_and_opened_with_enter(app_server, open_context):
+def test_a_session_in_the_calendar_is_reached_with_tab_and_opened_with_enter(app_server, new_page):
     app = app_server
     day, sessions = _busiest_day(app)
-    page = open_context(WIDE)
+    page = new_page(viewport=WIDE)
     pw.open_calendar(page, pw.url(app.url, "/Calendar", **{"from": day, "to": day}))
     pw.calendar(page).locator(".fc-prev-button").focus()
     frame = page.locator(pw.CALENDAR_IFRAME).element_handle().content_frame()
@@ -183,8 +165,8 @@ def test_a_session_in_the_calendar_is_reached_with_tab_and_opened_with_enter(app
 
 
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
-def test_the_demo_banner_is_below_the_header_bar_and_no_page_fetches_from_another_site(app_server, open_context, phone):
-    page = open_context(PHONE if phone else WIDE, phone_agent=phone)
+def test_the_demo_banner_is_below_the_header_bar_and_no_page_fetches_from_another_site(app_server, new_page, phone):
+    page = new_page(phone=phone, viewport=None if phone else WIDE)
     elsewhere: list[str] = []
     page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith((app_server.url, "data:", "blob:")) else None)
     for path in ("/", "/Calendar", "/Book", "/Occupancy"):
@@ -199,8 +181,8 @@ def test_the_demo_banner_is_below_the_header_bar_and_no_page_fetches_from_anothe
 
 
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
-def test_chart_legends_never_cover_the_axis_titles_or_the_dates(app_server, open_context, phone):
-    page = open_context(PHONE if phone else WIDE, phone_agent=phone)
+def test_chart_legends_never_cover_the_axis_titles_or_the_dates(app_server, new_page, phone):
+    page = new_page(phone=phone, viewport=None if phone else WIDE)
     pw.open_page(page, app_server.url + "/Occupancy")
     charts = page.locator(".js-plotly-plot")
     expect(charts).to_have_count(5)
