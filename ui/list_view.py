@@ -59,8 +59,8 @@ def _move(filters: Filters, by: int) -> None:
 def paging_buttons(filters: Filters, first: dt.date, last: dt.date, where: str) -> None:
     """'Previous week' and 'Next week' (a button is disabled at the end of the date filter)."""
     back, forward = can_page(filters, first, last)
-    left, right = st.columns(2)
-    left.button("Previous week", key=K.list_page(where, "back"), icon=":material/chevron_left:",
+    row = st.container(horizontal=True)  # side by side on a phone too (columns stack there)
+    row.button("Previous week", key=K.list_page(where, "back"), icon=":material/chevron_left:",
                 disabled=not back, on_click=_move, args=(filters, -1), width="stretch")
-    right.button("Next week", key=K.list_page(where, "next"), icon=":material/chevron_right:",
+    row.button("Next week", key=K.list_page(where, "next"), icon=":material/chevron_right:",
                  disabled=not forward, on_click=_move, args=(filters, 1), width="stretch")
