@@ -7,9 +7,11 @@ gets the month grid. Until the browser has answered (the first run of a new tab)
 User-Agent decides; the one correcting rerun comes right after, and none when the guess
 was right. The answer is kept in session_state, so page switches do not ask again.
 
-As in ui/push.py: the component's JavaScript module runs again (without the old cleanup)
-when its `data` changes, which happens here when the answer flips; one listener is kept
-on `window` and replaced each time, so a resize reports once.
+The report waits while a session window is open: the rerun it causes would close it (a
+phone turned sideways crosses 640 px). As in ui/push.py: the component's JavaScript
+module runs again (without the old cleanup) when its `data` changes, which happens here
+when the answer flips; one listener is kept on `window` and replaced each time, so a
+resize reports once.
 """
 
 from __future__ import annotations
@@ -23,15 +25,22 @@ PHONE_MAX_PX = 640  # as the app's CSS (ui/page.py) and the calendar's (ui/event
 JS = """
 export default function ({ data, setStateValue }) {
   const query = window.matchMedia(`(max-width: ${data.max}px)`);
-  let assumed = data.assumed;
+  let assumed = data.assumed, later = null;
   const report = () => {
+    clearTimeout(later);
     if (query.matches === assumed) return;
+    // The rerun would close an open session window (and the caller's details with it):
+    // the layout changes once it is closed.
+    if (document.querySelector('[role="dialog"]')) { later = setTimeout(report, 500); return; }
     assumed = query.matches;
     setStateValue('narrow', query.matches);
   };
   const previous = window.__availabilityViewport;
-  if (previous) previous.query.removeEventListener('change', previous.report);
-  window.__availabilityViewport = { query, report };
+  if (previous) {
+    previous.query.removeEventListener('change', previous.report);
+    previous.cancel();
+  }
+  window.__availabilityViewport = { query, report, cancel: () => clearTimeout(later) };
   query.addEventListener('change', report);
   report();
 }

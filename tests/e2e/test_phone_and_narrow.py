@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e import pw
+from tests.e2e.conftest import PHONE
 
 pytestmark = pytest.mark.browser
 
@@ -105,6 +106,22 @@ def test_a_desktop_browser_at_phone_width_gets_the_list_by_day_with_the_places_l
     page.set_viewport_size(WIDE)  # the window made wide again: the month grid
     expect(pw.calendar(page).locator(".fc-event").first).to_be_visible()
     expect(page).not_to_have_url(re.compile(r"view="))
+
+
+def test_an_open_session_window_stays_open_when_the_window_turns_narrow_and_the_list_comes_after(app_server, new_page):
+    page = new_page(viewport=WIDE)
+    pw.open_calendar(page, app_server.url + "/Calendar")
+    pw.calendar(page).locator(".fc-event").first.click()
+    expect(pw.dialog(page)).to_be_visible()
+    stamp = page.get_by_text("live, updated").first.inner_text()
+    page.set_viewport_size(PHONE)  # a phone turned upright, a window made narrow
+    expect(page.get_by_text("live, updated").first).not_to_have_text(stamp)  # the page has run again since
+    expect(pw.dialog(page)).to_be_visible()
+    expect(page.get_by_role("button", name="Next week")).to_have_count(0)
+    page.keyboard.press("Escape")
+    expect(pw.dialog(page)).to_have_count(0)
+    expect(page.get_by_role("button", name="Next week").first).to_be_visible()  # now the list by day
+    expect(page.locator(pw.CALENDAR_IFRAME)).to_have_count(0)
 
 
 def test_the_occupancy_table_on_a_phone_shows_the_places_left_without_scrolling_sideways(app_server, new_page):
