@@ -7,7 +7,7 @@ from ui.auth import require_role
 from ui import find, live, page
 from ui.detail import open_session
 
-page.setup("Find booking", ":material/search:")
+page.setup("Find booking")
 require_role("staff")
 st.title("Find a booking")
 words = find.query_box()

@@ -7,7 +7,7 @@ import streamlit as st
 from ui import ops, outbox, page
 from ui.auth import can, require_role
 
-page.setup("Outbox", ":material/outbox:")
+page.setup("Outbox")
 require_role("staff")
 st.title("Outbox")
 version = ops.database_or_stop()

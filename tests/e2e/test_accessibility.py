@@ -20,10 +20,11 @@ pytestmark = pytest.mark.browser
 
 AXE_VERSION = "axe-core@4"
 PAGES = (("/", "Home"), ("/Calendar", "Calendar"), ("/Book", "Book"), ("/Occupancy", "Occupancy"),
-         ("/Schedule", "Schedule"), ("/Exports", "Exports"), ("/Audit", "Audit"))
+         ("/Schedule", "Schedule"), ("/Exports", "Exports"), ("/Audit", "Audit"), ("/Find_booking", "Find booking"),
+         ("/Outbox", "Outbox"))
 DESKTOP = {"width": 1440, "height": 900}
 NARROW = {"width": 600, "height": 900}  # a desktop browser's window made narrow
-STILL = ("Schedule", "Exports", "Audit")  # pages without a live status line
+STILL = ("Schedule", "Exports", "Audit", "Outbox")  # pages without a live status line
 BLOCKING = ("critical", "serious")
 AXE_RUN = """async (exclude) => {
   const result = await axe.run({ exclude }, { resultTypes: ['violations'], iframes: false });
@@ -81,7 +82,7 @@ def test_no_page_and_no_session_window_has_a_critical_or_serious_axe_violation_n
             blocking += _report(capsys, f"{name} calendar frame, {width}", _axe(_calendar_frame(page), axe_source))
         blocking += _report(capsys, f"{name}, {width}", _axe(page, axe_source, exclude=("iframe",)))
         sideways += [] if pw.no_horizontal_scroll(page) else [name]
-        page.screenshot(path=screenshots / f"a11y_{name.lower()}_{width}.png")
+        page.screenshot(path=screenshots / f"a11y_{name.lower().replace(' ', '_')}_{width}.png")
     pw.open_page(page, app_server.url + "/Book")
     page.get_by_role("button", name="Book", exact=True).first.click()
     expect(pw.dialog(page).get_by_role("button", name="Confirm booking")).to_be_visible()
