@@ -1,7 +1,7 @@
 """7. Large exports: the Excel workbook (and CSV, iCalendar) of 20,000 sessions.
 
 DuckDB file with the data of the page-timings benchmark (20,000 sessions, ~120,000 one-place
-bookings with an attendee each). The workbook as shipped (core/xlsx_stream.py: worksheet
+bookings with an attendee each). The workbook as shipped (core/exports/xlsx_stream.py: worksheet
 XML written directly, a block of rows at a time) against, in the same run and on the same
 data, the writer it replaced (XlsxWriter in constant-memory mode, cell by cell) and the
 same three sheets written a cell at a time in a normal openpyxl workbook, as the export did
@@ -18,6 +18,9 @@ import time
 from bench.page_timings import _load
 from bench.stats import median
 from core import exports
+from core.exports import xlsx
+from core.exports.rows import DATE_FORMATS
+from core.exports.xlsx_stream import Formatted
 from core.db import forget_engine, get_engine, migrate
 
 SESSIONS = 20_000
@@ -25,36 +28,36 @@ TARGET_SECONDS = 3.0
 
 
 def _cell_at_a_time(engine, scope: exports.ExportScope, sessions) -> bytes:
-    """The former writer: a normal workbook, one typed cell at a time (exports._put)."""
+    """The former writer: a normal workbook, one typed cell at a time (xlsx.put)."""
     from openpyxl import Workbook
 
     wb = Workbook()
     wb.remove(wb.active)
     bookings = exports.load_bookings(engine, scope)
-    sheets = (("Summary", ("Item", "Value"), exports._summary_rows(scope, sessions, bookings, dt.datetime(2031, 1, 1))),
+    sheets = (("Summary", ("Item", "Value"), xlsx.summary_rows(scope, sessions, bookings, dt.datetime(2031, 1, 1))),
               ("Sessions", exports.SESSION_HEADERS, [exports.session_row(s) for s in sessions]),
               ("Bookings", exports.BOOKING_HEADERS, bookings))
     for title, headers, rows in sheets:
         ws = wb.create_sheet(title)
         for c, h in enumerate(headers, start=1):
-            exports._put(ws, 1, c, h)
+            xlsx.put(ws, 1, c, h)
         for r, row in enumerate(rows, start=2):
             for c, value in enumerate(row, start=1):
-                exports._put(ws, r, c, getattr(value, "value", value))
+                xlsx.put(ws, r, c, getattr(value, "value", value))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
 def _xlsxwriter_streamed(engine, scope: exports.ExportScope) -> bytes:
-    """The writer replaced by core/xlsx_stream.py: XlsxWriter in constant-memory mode, one
+    """The writer replaced by core/exports/xlsx_stream.py: XlsxWriter in constant-memory mode, one
     typed cell at a time (write_string with a quote-prefix format for formula-looking text,
     write_number, write_datetime), widths measured from every cell."""
     import xlsxwriter
 
     sessions = exports.load_sessions(engine, scope)
     bookings = exports.load_bookings(engine, scope)
-    summary = exports._summary_rows(scope, sessions, bookings, dt.datetime(2031, 1, 1))
+    summary = xlsx.summary_rows(scope, sessions, bookings, dt.datetime(2031, 1, 1))
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"constant_memory": True})
     header = wb.add_format({"bold": True, "bg_color": "#E5E7EB", "pattern": 1})
@@ -66,7 +69,7 @@ def _xlsxwriter_streamed(engine, scope: exports.ExportScope) -> bytes:
             formats[code] = wb.add_format({"num_format": code})
         return formats[code]
 
-    by_type = {kind: fmt(code) for kind, code in exports._NUMBER_FORMATS.items()}
+    by_type = {kind: fmt(code) for kind, code in DATE_FORMATS.items()}
     date_widths = {dt.datetime: 16, dt.date: 10, dt.time: 5}
     for title, headers, rows, column_fmts in (
             ("Summary", ("Item", "Value"), summary, {}),
@@ -82,7 +85,7 @@ def _xlsxwriter_streamed(engine, scope: exports.ExportScope) -> bytes:
         for r, row in enumerate(rows, start=1):
             for c, value in enumerate(row):
                 own = col_fmt[c]
-                if isinstance(value, exports.Formatted):
+                if isinstance(value, Formatted):
                     value, own = value.value, fmt(value.number_format)
                 kind = type(value)
                 if kind is str:

@@ -427,7 +427,7 @@ def _exports(sec: dict) -> list[str]:
              "same workbook written a cell at a time in a normal openpyxl workbook, both measured in the same run. "
              "Most of the time is the Bookings sheet (one row per booking, 15 columns).", "",
              "| file | seconds | bytes |", "|---|---|---|",
-             f"| Excel, as shipped (core/xlsx_stream.py, sheet XML written a block of rows at a time) | {_n(x.get('median_s'), 2)} | {_n(x.get('bytes'))} |"]
+             f"| Excel, as shipped (core/exports/xlsx_stream.py, sheet XML written a block of rows at a time) | {_n(x.get('median_s'), 2)} | {_n(x.get('bytes'))} |"]
     if prev:
         lines.append(f"| Excel, XlsxWriter in constant-memory mode (the writer replaced) | {_n(prev.get('median_s'), 2)} | {_n(prev.get('bytes'))} |")
     lines += [f"| Excel, a cell at a time (before) | {_n(old.get('median_s'), 2)} | {_n(old.get('bytes'))} |",

@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--if-empty", action="store_true", help="only when there are no sessions yet")
     seed.set_defaults(run=_seed_demo)
     sub.add_parser("check", help="check the database can be reached").set_defaults(run=_check)
-    from core.exports import add_export_parser
+    from core.exports.command import add_export_parser
     from core.importer import add_import_parser
     from core.mail.sender import add_send_mail_parser
     from core.passwords import add_hash_password_parser

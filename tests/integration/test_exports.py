@@ -73,13 +73,13 @@ def test_text_starting_with_a_formula_trigger_is_prefixed_with_an_apostrophe(tri
 def test_booking_times_in_local_time_match_one_by_one_conversion_across_the_clock_changes():
     from zoneinfo import ZoneInfo
 
-    from core.exports import _LocalTime, _utc_to_local
+    from core.exports import LocalTime, utc_to_local
 
     tz = ZoneInfo("Europe/London")
-    to_local = _LocalTime(tz)
+    to_local = LocalTime(tz)
     for first in (dt.datetime(2031, 3, 30, 0, 0, 1, 500), dt.datetime(2031, 10, 26, 0, 0, 7)):
         moments = [first + dt.timedelta(minutes=13 * i, seconds=i) for i in range(30)]
-        assert [to_local(m) for m in moments] == [_utc_to_local(m, tz) for m in moments]
+        assert [to_local(m) for m in moments] == [utc_to_local(m, tz) for m in moments]
     assert to_local(None) is None
 
 
@@ -206,7 +206,7 @@ def _unescaped(text):
 
 def _table_workbook(rows, headers=("When", "Text", "Number")) -> bytes:
     """A workbook of one table sheet written the way the sessions workbook is."""
-    from core import xlsx_stream
+    from core.exports import xlsx_stream
 
     buf = io.BytesIO()
     calls, done = [], 0

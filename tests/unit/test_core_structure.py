@@ -36,7 +36,9 @@ def _imports_of(path: Path) -> set[str]:
 
 
 def _graph() -> dict[str, set[str]]:
-    modules = {f"core.{p.stem}": p for p in CORE.glob("*.py") if p.stem != "__init__"}
+    names = {p: ".".join(p.relative_to(CORE.parent).with_suffix("").parts).removesuffix(".__init__")
+             for p in CORE.rglob("*.py")}  # packages too: core/exports/csv.py is core.exports.csv
+    modules = {name: p for p, name in names.items() if name != "core"}
     return {m: {i for i in _imports(p) if i in modules and i != m} for m, p in modules.items()}
 
 
@@ -77,7 +79,7 @@ def test_db_knows_no_use_case():
 
 
 def test_no_streamlit_in_the_core():
-    for path in CORE.glob("*.py"):
+    for path in CORE.rglob("*.py"):
         imported = {a for a in _imports_of(path)}
         assert not any(m == "streamlit" or m.startswith("streamlit.") for m in imported), path.name
 
@@ -86,7 +88,7 @@ def test_only_the_places_module_changes_a_sessions_booked_or_held_places():
     """Every UPDATE of course_sessions that touches the counters is in core/places.py
     (creating a session with none booked, and demo seeding, insert rows: not changes)."""
     update = re.compile(r"sa\.update\((?:cs|course_sessions)\)(?:[^\n]*\n){0,4}")
-    writers = sorted({p.stem for p in CORE.glob("*.py")
+    writers = sorted({p.stem for p in CORE.rglob("*.py")
                       for m in update.finditer(p.read_text(encoding="utf-8"))
                       if re.search(r"current_bookings|held_places|\{col: col", m.group(0))})
     assert writers == ["places"], writers

@@ -1,4 +1,4 @@
-"""core/xlsx_stream.py read back by readers it was not written with: openpyxl and pandas
+"""core/exports/xlsx_stream.py read back by readers it was not written with: openpyxl and pandas
 (and LibreOffice when installed)."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from core import xlsx_stream
-from core.xlsx_stream import BLOCK, FORMULA_TRIGGERS, Formatted, Workbook, escape_text
+from core.exports import xlsx_stream
+from core.exports.xlsx_stream import BLOCK, FORMULA_TRIGGERS, Formatted, Workbook, escape_text
 from tests.office import OFFICE, needs_office
 
 ROWS = [

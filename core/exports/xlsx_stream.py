@@ -25,8 +25,8 @@ import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from itertools import chain, islice
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-DATE_FORMATS = {dt.datetime: "dd/mm/yyyy hh:mm", dt.date: "dd/mm/yyyy", dt.time: "hh:mm"}
+from core.exports.rows import DATE_FORMATS, FORMULA_TRIGGERS
+
 DATE_WIDTHS = {dt.datetime: 16, dt.date: 10, dt.time: 5}
 MAX_TEXT = 32_767  # Excel's limit on a cell's text (UTF-16 code units)
 BLOCK = 2_000  # rows turned into XML at once (and between two progress calls)
