@@ -1,8 +1,9 @@
 """Occupancy figures for the operations dashboard, aggregated by the database.
 
-Every figure is one SQL statement over `course_sessions` (and `bookings` for the booking
-pace and lead time); Python only reshapes the few aggregated rows. The same SQL runs on
-DuckDB and PostgreSQL.
+Every figure is one SQL statement over `course_sessions` (SQLAlchemy Core, bound
+parameters); the booking pace and the lead time are both summed from one grouped statement
+over `bookings` (per day booked, session date and course). Python only reshapes the few
+aggregated rows. The same statements run on DuckDB and PostgreSQL.
 
 Definitions (shown to the manager on the dashboard):
 - sessions run: sessions in the range that are not cancelled (scheduled or completed);
@@ -15,14 +16,20 @@ Definitions (shown to the manager on the dashboard):
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+
+from core.schema import bookings as bk
+from core.schema import course_sessions as cs
+from core.schema import holds as hd
+from core.schema import waitlist_entries as wl
+from core.scope import running, sessions_in
 
 AT_RISK_DAYS = 14
 WEEKDAY_SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -84,25 +91,8 @@ class OccupancyReport:
     risk_range: tuple[dt.date, dt.date] | None = None  # the days next_days covers; None: none in range
 
 
-def _scope_sql(scope: ReportScope, alias: str = "s") -> tuple[str, dict, list[sa.BindParameter]]:
-    """WHERE fragment (without WHERE) over the session alias, its params and bind params."""
-    where = [f"{alias}.session_date BETWEEN :start AND :end"]
-    params: dict = {"start": scope.start, "end": scope.end}
-    binds: list[sa.BindParameter] = []
-    if scope.course_types:
-        where.append(f"{alias}.course_type IN :course_types")
-        params["course_types"] = list(scope.course_types)
-        binds.append(sa.bindparam("course_types", expanding=True))
-    if scope.locations:
-        where.append(f"{alias}.location IN :locations")
-        params["locations"] = list(scope.locations)
-        binds.append(sa.bindparam("locations", expanding=True))
-    return " AND ".join(where), params, binds
-
-
-def _frame(conn: Connection, sql: str, params: dict, binds: list, columns: list[str]) -> pd.DataFrame:
-    stmt = sa.text(sql).bindparams(*binds) if binds else sa.text(sql)
-    rows = conn.execute(stmt, params).all()
+def _frame(conn: Connection, stmt: sa.Select, columns: list[str], params: dict | None = None) -> pd.DataFrame:
+    rows = conn.execute(stmt, params or {}).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
 
@@ -113,8 +103,9 @@ def _with_fill_rate(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-_RUN = "s.status <> 'cancelled'"
-AT_RISK_SQL = "s.current_bookings * 2 < s.max_capacity"  # under half full (of scheduled sessions in risk_range)
+def _total(condition: sa.ColumnElement[bool], value: sa.ColumnElement | int = 1) -> sa.ColumnElement:
+    """SUM(value) over the rows where `condition` holds, 0 when none does."""
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
 
 
 def risk_range(scope: ReportScope, today: dt.date) -> tuple[dt.date, dt.date] | None:
@@ -125,98 +116,85 @@ def risk_range(scope: ReportScope, today: dt.date) -> tuple[dt.date, dt.date] | 
 
 def _headline(conn: Connection, scope: ReportScope, today: dt.date, next_days: pd.DataFrame | None = None) -> Headline:
     """The headline; its at-risk count is that of `_next_days` (one definition, one range)."""
-    where, params, binds = _scope_sql(scope)
-    sql = f"""
-        SELECT
-          COALESCE(SUM(CASE WHEN {_RUN} THEN 1 ELSE 0 END), 0),
-          COALESCE(SUM(CASE WHEN {_RUN} THEN s.current_bookings ELSE 0 END), 0),
-          COALESCE(SUM(CASE WHEN {_RUN} THEN s.max_capacity ELSE 0 END), 0),
-          COALESCE(SUM(CASE WHEN {_RUN} AND s.current_bookings >= s.max_capacity THEN 1 ELSE 0 END), 0),
-          COALESCE(SUM(CASE WHEN s.status = 'cancelled' THEN 1 ELSE 0 END), 0)
-        FROM course_sessions s
-        WHERE {where}
-    """
-    stmt = sa.text(sql).bindparams(*binds) if binds else sa.text(sql)
-    run, sold, capacity, full, cancelled = (int(v) for v in conn.execute(stmt, params).one())
+    run = running()
+    stmt = sa.select(
+        _total(run),
+        _total(run, cs.c.current_bookings),
+        _total(run, cs.c.max_capacity),
+        _total(sa.and_(run, cs.c.current_bookings >= cs.c.max_capacity)),
+        _total(cs.c.status == "cancelled"),
+    ).where(sessions_in(scope))
+    run_, sold, capacity, full, cancelled = (int(v) for v in conn.execute(stmt).one())
     if next_days is None:
         next_days = _next_days(conn, scope, today)
-    return Headline(run, sold, capacity, full, int(next_days.at_risk.sum()), cancelled)
+    return Headline(run_, sold, capacity, full, int(next_days.at_risk.sum()), cancelled)
 
 
-def _grouped(conn: Connection, scope: ReportScope, key_sql: str, key_cols: list[str]) -> pd.DataFrame:
-    where, params, binds = _scope_sql(scope)
-    keys = ", ".join(key_sql.split("|"))
-    sql = f"""
-        SELECT {keys}, s.course_type,
-               COUNT(*), SUM(s.current_bookings), SUM(s.max_capacity)
-        FROM course_sessions s
-        WHERE {where} AND {_RUN}
-        GROUP BY {keys}, s.course_type
-        ORDER BY {keys}, s.course_type
-    """
-    df = _frame(conn, sql, params, binds, [*key_cols, "course_type", "sessions", "places_sold", "capacity"])
+def _grouped(conn: Connection, scope: ReportScope, key: sa.ColumnElement, key_col: str) -> pd.DataFrame:
+    """Sessions, places sold and capacity of the sessions run, per `key` and course. The key is
+    worked out in a subquery, so GROUP BY names a plain column (PostgreSQL would not match an
+    expression carrying bound parameters in SELECT to the same one in GROUP BY)."""
+    rows = (sa.select(key.label("k"), cs.c.course_type, cs.c.current_bookings, cs.c.max_capacity)
+            .where(sessions_in(scope), running()).subquery())
+    stmt = (sa.select(rows.c.k, rows.c.course_type, sa.func.count(), sa.func.sum(rows.c.current_bookings),
+                      sa.func.sum(rows.c.max_capacity))
+            .group_by(rows.c.k, rows.c.course_type).order_by(rows.c.k, rows.c.course_type))
+    df = _frame(conn, stmt, [key_col, "course_type", "sessions", "places_sold", "capacity"])
     return _with_fill_rate(df)
 
 
 def _by_week(conn: Connection, scope: ReportScope) -> pd.DataFrame:
     # date_trunc('week') is Monday-based in both DuckDB and PostgreSQL.
-    df = _grouped(conn, scope, "CAST(date_trunc('week', s.session_date) AS DATE)", ["week_start"])
+    df = _grouped(conn, scope, sa.cast(sa.func.date_trunc("week", cs.c.session_date), sa.Date), "week_start")
     df["week_start"] = pd.to_datetime(df["week_start"])
     return df
 
 
 def _by_location(conn: Connection, scope: ReportScope) -> pd.DataFrame:
-    return _grouped(conn, scope, "s.location", ["location"])
+    return _grouped(conn, scope, cs.c.location, "location")
 
 
 def _by_weekday(conn: Connection, scope: ReportScope) -> pd.DataFrame:
-    df = _grouped(conn, scope, "CAST(EXTRACT(ISODOW FROM s.session_date) AS INTEGER)", ["weekday"])
+    df = _grouped(conn, scope, sa.cast(sa.extract("isodow", cs.c.session_date), sa.Integer), "weekday")
     df["weekday"] = df["weekday"].astype("int64")
     df.insert(1, "day", [WEEKDAY_SHORT[d - 1] for d in df["weekday"]])
     return df
 
 
-# Booking timestamps are stored as naive UTC; the day a booking was made is the local day.
-def _local_booked_at(tz_name: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9_+\-/]+", tz_name):  # an IANA key, spliced into SQL
-        raise ValueError(f"not a time zone name: {tz_name!r}")
-    return f"((b.created_at AT TIME ZONE 'UTC') AT TIME ZONE '{tz_name}')"
+def _bookings_by_day(conn: Connection, scope: ReportScope, tz_name: str) -> pd.DataFrame:
+    """Live bookings on the sessions run, per local day booked, session date and course: the
+    one grouped query that both the booking pace and the lead time are summed from.
 
-
-def _pace(conn: Connection, scope: ReportScope, tz_name: str) -> pd.DataFrame:
-    where, params, binds = _scope_sql(scope)
-    day = f"CAST({_local_booked_at(tz_name)} AS DATE)"
-    sql = f"""
-        SELECT {day}, s.course_type, COUNT(*), SUM(b.seats)
-        FROM bookings b JOIN course_sessions s ON s.id = b.session_id
-        WHERE {where} AND {_RUN} AND b.status = 'confirmed'
-        GROUP BY {day}, s.course_type
-        ORDER BY {day}, s.course_type
-    """
-    df = _frame(conn, sql, params, binds, ["booked_on", "course_type", "bookings", "seats"])
-    df["booked_on"] = pd.to_datetime(df["booked_on"])
+    Booking timestamps are stored as naive UTC; the day a booking was made is the local day
+    (the zone is a bound parameter)."""
+    local = sa.func.timezone(sa.bindparam("tz", tz_name, type_=sa.String),
+                             sa.func.timezone(sa.literal_column("'UTC'"), bk.c.created_at))
+    rows = (sa.select(sa.cast(local, sa.Date).label("booked_on"), cs.c.session_date, cs.c.course_type, bk.c.seats)
+            .select_from(bk.join(cs, cs.c.id == bk.c.session_id))
+            .where(sessions_in(scope), running(), bk.c.status == "confirmed").subquery())
+    keys = (rows.c.booked_on, rows.c.session_date, rows.c.course_type)
+    stmt = sa.select(*keys, sa.func.count(), sa.func.sum(rows.c.seats)).group_by(*keys)
+    df = _frame(conn, stmt, ["booked_on", "session_date", "course_type", "bookings", "seats"])
     df[["bookings", "seats"]] = df[["bookings", "seats"]].astype("int64")
     return df
 
 
-def _lead_time(conn: Connection, scope: ReportScope, tz_name: str) -> pd.DataFrame:
-    where, params, binds = _scope_sql(scope)
-    days = f"(s.session_date - CAST({_local_booked_at(tz_name)} AS DATE))"
-    cases = " ".join(
-        f"WHEN {days} <= {high} THEN {i}" for i, (_, _, high) in enumerate(LEAD_TIME_BUCKETS)
-    )
-    bucket = f"CASE {cases} ELSE {len(LEAD_TIME_BUCKETS) - 1} END"
-    sql = f"""
-        SELECT {bucket}, s.course_type, COUNT(*), SUM(b.seats)
-        FROM bookings b JOIN course_sessions s ON s.id = b.session_id
-        WHERE {where} AND {_RUN} AND b.status = 'confirmed'
-        GROUP BY {bucket}, s.course_type
-        ORDER BY {bucket}, s.course_type
-    """
-    df = _frame(conn, sql, params, binds, ["bucket_order", "course_type", "bookings", "seats"])
+def _pace(by_day: pd.DataFrame) -> pd.DataFrame:
+    df = (by_day.groupby(["booked_on", "course_type"], as_index=False, sort=True)[["bookings", "seats"]].sum())
+    df["booked_on"] = pd.to_datetime(df["booked_on"])
+    df[["bookings", "seats"]] = df[["bookings", "seats"]].astype("int64")
+    return df.reset_index(drop=True)
+
+
+def _lead_time(by_day: pd.DataFrame) -> pd.DataFrame:
+    highs = [high for _, _, high in LEAD_TIME_BUCKETS]
+    days = [(s - b).days for s, b in zip(by_day["session_date"], by_day["booked_on"])]
+    order = [min(bisect.bisect_left(highs, d), len(highs) - 1) for d in days]
+    df = (by_day.assign(bucket_order=pd.Series(order, index=by_day.index, dtype="int64"))
+          .groupby(["bucket_order", "course_type"], as_index=False, sort=True)[["bookings", "seats"]].sum())
     df[["bucket_order", "bookings", "seats"]] = df[["bucket_order", "bookings", "seats"]].astype("int64")
     df.insert(0, "bucket", [LEAD_TIME_BUCKETS[i][0] for i in df["bucket_order"]])
-    return df
+    return df.reset_index(drop=True)
 
 
 def _next_days(conn: Connection, scope: ReportScope, today: dt.date) -> pd.DataFrame:
@@ -230,24 +208,21 @@ def _next_days(conn: Connection, scope: ReportScope, today: dt.date) -> pd.DataF
 
     days = risk_range(scope, today) or (today, today - dt.timedelta(days=1))  # none: an empty range
     near = ReportScope(*days, scope.course_types, scope.locations)
-    where, params, binds = _scope_sql(near)
-    params["now_utc"] = utc_now()
-    at_risk = f"CASE WHEN {AT_RISK_SQL} THEN 1 ELSE 0 END"
-    held = ("COALESCE((SELECT SUM(h.seats) FROM holds h WHERE h.session_id = s.id AND h.status = 'active' "
-            "AND h.expires_at > :now_utc), 0)")
-    waiting = "(SELECT COUNT(*) FROM waitlist_entries w WHERE w.session_id = s.id AND w.status = 'waiting')"
-    sql = f"""
-        SELECT s.id, s.session_date, s.start_time, s.end_time, s.course_type, s.location,
-               s.max_capacity, s.current_bookings, {held}, {waiting}, {at_risk}
-        FROM course_sessions s
-        WHERE {where} AND s.status = 'scheduled'
-        ORDER BY {at_risk} DESC,
-                 CAST(s.current_bookings AS DOUBLE PRECISION) / s.max_capacity,
-                 s.session_date, s.start_time, s.location
-    """
+    at_risk = sa.case((cs.c.current_bookings * 2 < cs.c.max_capacity, 1), else_=0)  # under half full
+    held = sa.func.coalesce(
+        sa.select(sa.func.sum(hd.c.seats))
+        .where(hd.c.session_id == cs.c.id, hd.c.status == "active", hd.c.expires_at > utc_now())
+        .scalar_subquery(), 0)
+    waiting = (sa.select(sa.func.count()).select_from(wl)
+               .where(wl.c.session_id == cs.c.id, wl.c.status == "waiting").scalar_subquery())
+    stmt = (sa.select(cs.c.id, cs.c.session_date, cs.c.start_time, cs.c.end_time, cs.c.course_type, cs.c.location,
+                      cs.c.max_capacity, cs.c.current_bookings, held, waiting, at_risk)
+            .where(sessions_in(near), cs.c.status == "scheduled")
+            .order_by(at_risk.desc(), sa.cast(cs.c.current_bookings, sa.Double) / cs.c.max_capacity,
+                      cs.c.session_date, cs.c.start_time, cs.c.location))
     cols = ["session_id", "session_date", "start_time", "end_time", "course_type", "location",
             "capacity", "booked", "held", "waiting", "at_risk"]
-    df = _frame(conn, sql, params, binds, cols)
+    df = _frame(conn, stmt, cols)
     for col in ("capacity", "booked", "held", "waiting"):
         df[col] = df[col].astype("int64")
     df.insert(8, "places_left", (df.capacity - df.booked - df.held).clip(lower=0))
@@ -278,6 +253,7 @@ def occupancy_report(engine: Engine, scope: ReportScope, *, today: dt.date | Non
     today = today or local_today()
     tz_name = get_settings().timezone.key
     with reading(engine) as conn:
+        by_day = _bookings_by_day(conn, scope, tz_name)
         next_days = _next_days(conn, scope, today)
         return OccupancyReport(
             scope=scope,
@@ -286,8 +262,8 @@ def occupancy_report(engine: Engine, scope: ReportScope, *, today: dt.date | Non
             by_week=_by_week(conn, scope),
             by_location=_by_location(conn, scope),
             by_weekday=_by_weekday(conn, scope),
-            pace=_pace(conn, scope, tz_name),
-            lead_time=_lead_time(conn, scope, tz_name),
+            pace=_pace(by_day),
+            lead_time=_lead_time(by_day),
             next_days=next_days,
             risk_range=risk_range(scope, today),
         )
@@ -300,6 +276,6 @@ def count_past_scheduled(engine: Engine, *, today: dt.date | None = None) -> int
 
     with reading(engine) as conn:
         return int(conn.execute(
-            sa.text("SELECT COUNT(*) FROM course_sessions WHERE status = 'scheduled' AND session_date < :today"),
-            {"today": today or local_today()},
+            sa.select(sa.func.count()).select_from(cs)
+            .where(cs.c.status == "scheduled", cs.c.session_date < (today or local_today()))
         ).scalar_one())
