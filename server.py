@@ -40,7 +40,7 @@ from core.auth import feed_token
 from core.mail import sender as mail_sender
 from core.changes import latest_version
 from core.db import check_connection, get_engine
-from core.errors import BookingError, DatabaseUnavailable
+from core.errors import CoreError, DatabaseUnavailable
 from ui.push import PUSH_PATH, url_path
 
 # --- the push link ------------------------------------------------------------------------
@@ -177,7 +177,7 @@ def feed_route(work):
                 response = await run_in_threadpool(work, request)
             except DatabaseUnavailable as exc:
                 response = _unavailable(exc)
-            except (feeds.FeedError, BookingError) as exc:
+            except (feeds.FeedError, CoreError) as exc:
                 response = _bad(str(exc))
         response.headers.update(_cors(request))
         return response

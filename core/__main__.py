@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.errors import BookingError
+from core.errors import CoreError
 
 
 def _migrate(args) -> str:
@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _hint(args, exc: BookingError) -> str:
+def _hint(args, exc: CoreError) -> str:
     """What to do instead, for an export that found the DuckDB file held by the running app."""
     if getattr(args, "command", None) == "export" and "lock" in str(exc).lower():
         return (". The running app holds this DuckDB file: while it runs, ask it for the file instead, "
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         message = args.run(args)
-    except BookingError as exc:
+    except CoreError as exc:
         print(f"error: {exc}{_hint(args, exc)}", file=sys.stderr)
         return 2
     if message:

@@ -5,9 +5,12 @@ The pages show `str(exc)`; `exc.field` names the form field the error concerns (
 
 from __future__ import annotations
 
+from core.wording import places
 
-class BookingError(Exception):
-    """Base of every error the core raises on purpose."""
+
+class CoreError(Exception):
+    """Base of every error the core raises on purpose: what the pages and the command line
+    catch (anything else is a bug, and is shown as one)."""
 
     field: str | None = None
 
@@ -16,6 +19,10 @@ class BookingError(Exception):
         self.message = message
         if field is not None:
             self.field = field
+
+
+class BookingError(CoreError):
+    """A request the rules refuse: the input, the session, the booking or the moment."""
 
 
 class InvalidInput(BookingError):
@@ -51,8 +58,7 @@ class SessionFull(BookingError):
         if remaining <= 0:
             text = f"{label} is full: no places left."
         else:
-            places = "place" if remaining == 1 else "places"
-            text = f"Only {remaining} {places} left on {label}; you asked for {wanted}."
+            text = f"Only {places(remaining)} left on {label}; you asked for {wanted}."
         super().__init__(text)
         self.remaining = remaining
         self.wanted = wanted
@@ -117,10 +123,12 @@ class Busy(BookingError):
         )
 
 
-class DatabaseUnavailable(BookingError):
+class DatabaseUnavailable(CoreError):
+    """The database cannot be reached (not a refusal: the same request may work later)."""
+
     def __init__(self, where: str, why: str):
         super().__init__(f"Cannot reach the database {where} (setting DATABASE_URL): {why}")
 
 
-class ConfigError(BookingError):
-    pass
+class ConfigError(CoreError):
+    """A setting (environment, secrets file) is malformed; the message names it."""

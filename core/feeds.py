@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from core import catalog, exports
 from core.availability import find_sessions
 from core.config import get_settings, today
+from core.lookup import course_named, location_named
 from core.models import LOCATIONS, Session
 
 MAX_RANGE_DAYS = 366
@@ -85,11 +86,9 @@ def locations(raw: str | None) -> tuple[str, ...] | None:
         return None
     found = []
     for part in raw.split(","):
-        word = part.strip().lower()
-        match = [loc for loc in LOCATIONS if word in (loc.lower(), loc[-1].lower())]
-        if not match:
+        if (loc := location_named(part)) is None:
             raise FeedError(f"location {part.strip()!r} is not a site; use one of {', '.join(LOCATIONS)} (or A, B).")
-        found.append(match[0])
+        found.append(loc)
     return tuple(dict.fromkeys(found))
 
 
@@ -99,12 +98,10 @@ def course_types(engine: Engine, raw: str | None) -> tuple[str, ...] | None:
     types = catalog.list_course_types(engine)
     found = []
     for part in raw.split(","):
-        word = part.strip().lower()
-        match = [t.name for t in types if word in (t.name.lower(), t.short_code.lower())]
-        if not match:
+        if (name := course_named(types, part)) is None:
             known = ", ".join(f"{t.name} ({t.short_code})" for t in types)
             raise FeedError(f"courseType {part.strip()!r} is not a course; known: {known}.")
-        found.append(match[0])
+        found.append(name)
     return tuple(dict.fromkeys(found))
 
 

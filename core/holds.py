@@ -29,7 +29,7 @@ from core.access import Actor, require
 from core.changes import record
 from core.config import get_settings, utc_now
 from core.db import reading, write
-from core.errors import BookingError, HoldNotActive, InvalidInput
+from core.errors import CoreError, HoldNotActive, InvalidInput
 from core.models import Booking, Hold
 from core.schema import holds as hd
 
@@ -241,7 +241,7 @@ def start_expiry_sweeper(engine: Engine, every: float = SWEEP_SECONDS) -> None:
                     return
                 try:
                     expire_due_holds(current)
-                except BookingError as exc:  # database away: try again next round
+                except CoreError as exc:  # database away: try again next round
                     log.info("hold sweeper: %s", exc)
                 except Exception as exc:  # noqa: BLE001  (never let the sweeper die)
                     if stop.is_set() or "Interrupt" in type(getattr(exc, "orig", exc)).__name__:

@@ -17,12 +17,15 @@ import datetime as dt
 import io
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
 from core.access import COMMAND_LINE, Actor, require
-from core.models import LOCATIONS, Session
+from core import validation
+from core.lookup import LOCATION_HINT, course_named, location_named, uk_date
+from core.models import LOCATIONS, CourseType, Session
 
 COLUMNS = ("course_type", "session_date", "start_time", "end_time", "location", "max_capacity", "instructor_notes")
 REQUIRED = ("course_type", "session_date", "start_time", "end_time", "location")
@@ -85,16 +88,7 @@ def _decode(data: bytes | str) -> str:
         return data.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
 
 
-_UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _TIME = re.compile(r"^(\d{1,2})[:.](\d{2})(?::00)?$")
-
-
-def _date(text: str) -> dt.date:
-    m = _UK_DATE.match(text)
-    if m:
-        day, month, year = (int(g) for g in m.groups())
-        return dt.date(year, month, day)
-    return dt.date.fromisoformat(text)
 
 
 def _time(text: str) -> dt.time:
@@ -104,12 +98,10 @@ def _time(text: str) -> dt.time:
     return dt.time(int(m.group(1)), int(m.group(2)))
 
 
-def _location(text: str) -> str | None:
-    key = text.strip().lower().removeprefix("location").strip()
-    return next((loc for loc in LOCATIONS if loc.lower().removeprefix("location").strip() == key), None)
-
-
-def _clean_row(values: dict[str, str], line: int, courses: dict[str, str], limit: int) -> tuple[dict | None, list[RowProblem]]:
+def _clean_row(values: dict[str, str], line: int, types: Sequence[CourseType], limit: int) -> tuple[dict | None, list[RowProblem]]:
+    """Read one row's cells as people type them (a course's code, a UK date, 'A' for a site),
+    then check the fields by the one rule for a session (core.validation.session_fields);
+    every problem of the row is listed, one per column."""
     problems: list[RowProblem] = []
 
     def bad(column: str, message: str) -> None:
@@ -118,47 +110,40 @@ def _clean_row(values: dict[str, str], line: int, courses: dict[str, str], limit
     for col in REQUIRED:
         if not values.get(col, "").strip():
             bad(col, "is empty; it is required.")
-    course = values.get("course_type", "").strip()
-    course_name = courses.get(course.casefold()) if course else None
-    if course and course_name is None:
-        bad("course_type", f"{course[:60]!r} is not a course type; use one of: {', '.join(sorted(set(courses.values())))}.")
-    session_date = start = end = None
+    spec: dict = {}
+    if course := values.get("course_type", "").strip():
+        spec["course_type"] = course_named(types, course)
+        if spec["course_type"] is None:
+            bad("course_type", f"{course[:60]!r} is not a course type; use one of: {', '.join(sorted(t.name for t in types))}.")
     if raw := values.get("session_date", "").strip():
         try:
-            session_date = _date(raw)
+            spec["session_date"] = uk_date(raw)
         except ValueError:
             bad("session_date", f"{raw[:30]!r} is not a date; use YYYY-MM-DD or DD/MM/YYYY.")
     for col in ("start_time", "end_time"):
         if raw := values.get(col, "").strip():
             try:
-                parsed = _time(raw)
+                spec[col] = _time(raw)
             except ValueError:
                 bad(col, f"{raw[:20]!r} is not a time of day; use HH:MM (24-hour).")
-                continue
-            if col == "start_time":
-                start = parsed
-            else:
-                end = parsed
-    if start and end and end <= start:
-        bad("end_time", f"ends at {end:%H:%M}, not after it starts ({start:%H:%M}).")
-    location = None
     if raw := values.get("location", "").strip():
-        location = _location(raw)
-        if location is None:
-            bad("location", f"{raw[:40]!r} is not a location; use {' or '.join(LOCATIONS)} (or A / B).")
-    capacity = limit
+        spec["location"] = location_named(raw)
+        if spec["location"] is None:
+            bad("location", f"{raw[:40]!r} is not a location; {LOCATION_HINT}.")
     if raw := values.get("max_capacity", "").strip():
-        if not raw.isdigit() or not 1 <= int(raw) <= limit:
-            bad("max_capacity", f"{raw[:20]!r} is not a capacity; use a whole number from 1 to {limit} (or leave empty for {limit}).")
+        if raw.isdigit():
+            spec["max_capacity"] = int(raw)
         else:
-            capacity = int(raw)
-    notes = values.get("instructor_notes", "").strip() or None
-    if notes and len(notes) > 2000:
-        bad("instructor_notes", f"is {len(notes)} characters long; at most 2000.")
+            bad("max_capacity", f"{raw[:20]!r} is not a capacity; use a whole number from 1 to {limit} (or leave empty for {limit}).")
+    spec["instructor_notes"] = values.get("instructor_notes", "").strip() or None
+    read = {p.column for p in problems}
+    cleaned, rule_problems = validation.session_fields(spec, limit=limit)
+    for exc in rule_problems:
+        if exc.field not in read:
+            bad(exc.field, exc.reason)
     if problems:
         return None, problems
-    return dict(course_type=course_name, session_date=session_date, start_time=start, end_time=end,
-                location=location, max_capacity=capacity, instructor_notes=notes), []
+    return cleaned, []
 
 
 def check_sessions_csv(engine: Engine, data: bytes | str, *, today: dt.date | None = None) -> ImportReport:
@@ -198,7 +183,6 @@ def check_sessions_csv(engine: Engine, data: bytes | str, *, today: dt.date | No
         return ImportReport(problems=tuple(header_problems))
 
     types = list_course_types(engine)
-    courses = {t.name.casefold(): t.name for t in types} | {t.short_code.casefold(): t.name for t in types}
     limit = get_settings().capacity_limit
     rows, lines, problems = [], [], []
     try:
@@ -214,7 +198,7 @@ def check_sessions_csv(engine: Engine, data: bytes | str, *, today: dt.date | No
                                                      "check for an unquoted comma."))
                 continue
             values = dict(zip(names, record))
-            spec, found = _clean_row(values, line, courses, limit)
+            spec, found = _clean_row(values, line, types, limit)
             if found:
                 problems.extend(found)
                 continue

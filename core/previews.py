@@ -19,6 +19,7 @@ from core.booking import list_bookings
 from core.config import get_settings
 from core.holds import list_holds
 from core.models import Booking, Hold, Session, WaitlistEntry
+from core.sessions import newest_not_fitting
 from core.waitlist import list_waitlist
 
 
@@ -61,11 +62,7 @@ def preview_capacity(engine: Engine, session_id: object, new_capacity: object, *
     live_holds = tuple(list_holds(engine, session.id))
     confirmed = [b for b in list_bookings(engine, session.id) if b.status == "confirmed"]
     over = session.current_bookings - new
-    moving: list[Booking] = []
-    for b in sorted(confirmed, key=lambda b: (b.created_at, b.reference), reverse=True):
-        if sum(m.seats for m in moving) >= over:
-            break
-        moving.append(b)
+    moving: list[Booking] = newest_not_fitting(confirmed, over)
     held = sum(h.seats for h in live_holds)
     blocked = max(min(held, session.current_bookings + held - new), 0)
     return Preview(session=session, affected=_affected(engine, moving, limit),

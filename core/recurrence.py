@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from core import validation
 from core.access import Actor
 from core.bank_holidays import bank_holiday
 from core.db import reading
 from core.sessions import clashes_in, create_sessions, overlaps  # noqa: F401  (overlaps is public here too)
 from core.errors import InvalidInput
-from core.models import LOCATIONS, Session
+from core.models import Session
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_OCCURRENCES = 200  # a year of three a week, with room: more is almost surely a typo
@@ -121,17 +122,9 @@ def validate_spec(spec: SeriesSpec, *, capacity_limit: int | None = None) -> Non
         )
     if spec.last_date is not None and (spec.last_date - spec.first_date).days >= 7 * MAX_WEEKS:
         raise InvalidInput("last_date", f"A series can span at most {MAX_WEEKS} weeks: pick an earlier last date.")
-    if spec.end_time <= spec.start_time:
-        raise InvalidInput(
-            "end_time",
-            f"The session must end after it starts ({spec.start_time:%H:%M} to {spec.end_time:%H:%M}).",
-        )
-    if spec.location not in LOCATIONS:
-        raise InvalidInput("location", f"Location must be one of: {', '.join(LOCATIONS)}.")
-    if not 1 <= spec.max_capacity <= capacity_limit:
-        raise InvalidInput(
-            "max_capacity", f"Capacity must be between 1 and {capacity_limit}; got {spec.max_capacity}."
-        )
+    validation.session(dict(course_type=spec.course_type, session_date=spec.first_date, start_time=spec.start_time,
+                            end_time=spec.end_time, location=spec.location, max_capacity=spec.max_capacity,
+                            instructor_notes=spec.instructor_notes), limit=capacity_limit)
 
 
 def series_dates(spec: SeriesSpec) -> tuple[list[dt.date], list[dt.date]]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core import booking, places, validation
+from core import booking, places, validation, wording
 from core.availability import get_session, load_session, sessions_at  # noqa: F401  (get_session is public here too)
 from core.access import Actor, require
 from core.catalog import known_names
@@ -25,22 +25,8 @@ EDITABLE = ("course_type", "session_date", "start_time", "end_time", "location",
 
 
 def _clean_spec(spec: dict, course_names: set[str]) -> dict:
-    """Validate one session's fields; raise InvalidInput naming the field."""
-    course = validation.text(spec.get("course_type"), "course_type", "Course type", required=True, max_len=100)
-    if course not in course_names:
-        raise InvalidInput("course_type", f"{course!r} is not a course type; known: {', '.join(sorted(course_names))}.")
-    start, end = validation.times(spec.get("start_time"), spec.get("end_time"))
-    limit = get_settings().capacity_limit
-    return dict(
-        course_type=course,
-        session_date=validation.date(spec.get("session_date")),
-        start_time=start,
-        end_time=end,
-        location=validation.location(spec.get("location")),
-        max_capacity=validation.whole_number(spec.get("max_capacity", limit), "max_capacity", "Capacity", 1, limit),
-        instructor_notes=validation.text(spec.get("instructor_notes"), "instructor_notes", "Instructor notes",
-                                         required=False, max_len=2000),
-    )
+    """Validate one session's fields (core.validation.session); raise InvalidInput naming the field."""
+    return validation.session(spec, limit=get_settings().capacity_limit, course_names=course_names)
 
 
 def create_sessions(engine: Engine, specs: list[dict], *, actor: Actor | None = None,
@@ -169,20 +155,26 @@ def update_session(engine: Engine, session_id: object, *, actor: Actor | None = 
     return write(engine, work)
 
 
-def _not_fitting(conn: Connection, session_id: uuid.UUID, overflow: int) -> list[str]:
-    """The newest bookings whose places would no longer fit, enough to cover `overflow`."""
-    rows = conn.execute(
-        sa.select(bk.c.reference, bk.c.contact_name, bk.c.seats)
-        .where(bk.c.session_id == session_id, bk.c.status == "confirmed")
-        .order_by(bk.c.created_at.desc(), bk.c.reference.desc())
-    ).all()
-    names, covered = [], 0
-    for r in rows:
+def newest_not_fitting(bookings, overflow: int) -> list:
+    """The rule for who must go when places are `overflow` too many: the newest confirmed
+    bookings (by when they were made, then reference), enough of them to cover `overflow`.
+    Takes anything with created_at, reference and seats; used by set_capacity and its preview."""
+    chosen, covered = [], 0
+    for b in sorted(bookings, key=lambda b: (b.created_at, b.reference), reverse=True):
         if covered >= overflow:
             break
-        names.append(f"{r.reference} {r.contact_name} ({r.seats} place{'s' if r.seats != 1 else ''})")
-        covered += r.seats
-    return names
+        chosen.append(b)
+        covered += b.seats
+    return chosen
+
+
+def _not_fitting(conn: Connection, session_id: uuid.UUID, overflow: int) -> list[str]:
+    """'REF Name (2 places)' for each booking newest_not_fitting names."""
+    rows = conn.execute(
+        sa.select(bk.c.reference, bk.c.contact_name, bk.c.seats, bk.c.created_at)
+        .where(bk.c.session_id == session_id, bk.c.status == "confirmed")
+    ).all()
+    return [f"{r.reference} {r.contact_name} ({wording.places(r.seats)})" for r in newest_not_fitting(rows, overflow)]
 
 
 @dataclass(frozen=True)

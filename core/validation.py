@@ -141,3 +141,47 @@ def attendees(values: object, seats: int, contact_name: str, contact_email: str)
 def key(value: object) -> str | None:
     return text(value, "idempotency_key", "Idempotency key", required=False, max_len=100)
 
+
+
+NOTES_MAX = 2000
+
+
+def session_fields(spec: dict, *, limit: int, course_names: set[str] | None = None) -> tuple[dict, list[InvalidInput]]:
+    """The one rule for a session's fields (a new session, a series, a row of an import file):
+    each field checked on its own, so a caller can list every problem of a row; returns the
+    cleaned fields and the InvalidInput of each bad one. The course must be one of
+    `course_names` (None: not checked here); capacity is 1 to `limit`."""
+    cleaned: dict = {}
+    problems: list[InvalidInput] = []
+
+    def check(name: str, rule) -> None:
+        try:
+            cleaned[name] = rule()
+        except InvalidInput as exc:
+            problems.append(exc)
+
+    def course() -> str:
+        name = text(spec.get("course_type"), "course_type", "Course type", required=True, max_len=100)
+        if course_names is not None and name not in course_names:
+            raise InvalidInput("course_type", f"{name!r} is not a course type; known: {', '.join(sorted(course_names))}.")
+        return name
+
+    check("course_type", course)
+    check("session_date", lambda: date(spec.get("session_date")))
+    check("start_time", lambda: time(spec.get("start_time"), "start_time"))
+    check("end_time", lambda: time(spec.get("end_time"), "end_time"))
+    if "start_time" in cleaned and "end_time" in cleaned:
+        check("end_time", lambda: times(cleaned["start_time"], cleaned["end_time"])[1])
+    check("location", lambda: location(spec.get("location")))
+    check("max_capacity", lambda: whole_number(spec.get("max_capacity", limit), "max_capacity", "Capacity", 1, limit))
+    check("instructor_notes", lambda: text(spec.get("instructor_notes"), "instructor_notes", "Instructor notes",
+                                           required=False, max_len=NOTES_MAX))
+    return cleaned, problems
+
+
+def session(spec: dict, *, limit: int, course_names: set[str] | None = None) -> dict:
+    """session_fields, raising the first problem (InvalidInput naming the field)."""
+    cleaned, problems = session_fields(spec, limit=limit, course_names=course_names)
+    if problems:
+        raise problems[0]
+    return cleaned

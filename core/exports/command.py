@@ -39,7 +39,7 @@ def _one_line_error(parser: argparse.ArgumentParser):
 
 def add_export_parser(subparsers) -> argparse.ArgumentParser:
     """Add `export` to the `python -m core` subcommands; sets `run` (args -> message, raising
-    BookingError with a one-line message, the convention of core/__main__.py)."""
+    CoreError with a one-line message, the convention of core/__main__.py)."""
     p = subparsers.add_parser(
         "export",
         help="export sessions with availability as CSV, Excel or iCalendar",
@@ -106,7 +106,7 @@ def _write_atomically(path: str, data: bytes) -> None:
 def export_command(args: argparse.Namespace, engine: Engine | None = None) -> str:
     """Do the export the arguments ask for; return the line to print ('' for stdout output).
 
-    Raises InvalidInput (bad arguments, unwritable file) or another BookingError, each with a
+    Raises InvalidInput (bad arguments, unwritable file) or another CoreError, each with a
     one-line message; DatabaseUnavailable when the database cannot be read.
     """
     if args.date_to < args.date_from:

@@ -31,7 +31,7 @@ def _worker(engine, session_ids: list[str], stop: threading.Event, full: set) ->
         except errors.SessionFull:
             full.add(sid)
             continue
-        except errors.BookingError as exc:  # busy, database gone: report and go on
+        except errors.CoreError as exc:  # busy, database gone: report and go on
             with _print_lock:
                 print(f"ERR {type(exc).__name__}", flush=True)
             continue
