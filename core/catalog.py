@@ -25,11 +25,6 @@ def list_course_types(engine: Engine) -> list[CourseType]:
         return [CourseType(r.name, r.short_code, r.colour, r.sort_order) for r in rows]
 
 
-def colour_for(types: list[CourseType], name: str) -> str:
-    """The course's colour; grey for a course the catalogue does not know."""
-    return next((t.colour for t in types if t.name == name), UNKNOWN_COLOUR)
-
-
 def save_course_type(
     engine: Engine, *, name: str, short_code: str, colour: str, sort_order: int = 99, actor: Actor | None = None
 ) -> CourseType:

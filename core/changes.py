@@ -208,12 +208,3 @@ def changes_since(engine: Engine, since: FeedCursor | None = None) -> ChangeSet:
     for change in feed:
         touched |= _touched(change)
     return ChangeSet(latest=top.version, cursor=top, session_ids=frozenset(touched), changes=feed)
-
-
-def audit_log(engine: Engine, *, limit: int = 500, session_id: uuid.UUID | None = None) -> list[Change]:
-    """Newest first: who did what, when (for the audit page)."""
-    stmt = sa.select(changes).order_by(changes.c.version.desc()).limit(limit)
-    if session_id is not None:
-        stmt = stmt.where(sa.or_(changes.c.session_id == session_id, changes.c.other_session_id == session_id))
-    with reading(engine) as conn:
-        return [_change(r) for r in conn.execute(stmt)]

@@ -129,10 +129,6 @@ def forget_engine(engine: Engine) -> None:
     engine.dispose()
 
 
-def dialect_name(engine: Engine) -> str:
-    return engine.dialect.name
-
-
 def describe(engine: Engine) -> str:
     """The database for messages, without a password."""
     return engine.url.render_as_string(hide_password=True)

@@ -7,7 +7,6 @@ import datetime as dt
 import random
 import uuid
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from core.bank_holidays import bank_holiday
@@ -116,8 +115,3 @@ def seed_demo(engine: Engine, *, seed: int = 7, weeks_back: int = 8, weeks_ahead
         return len(sessions)
 
     return write(engine, work)
-
-
-def count_sessions(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(course_sessions)).scalar_one()

@@ -7,8 +7,6 @@ import uuid
 from dataclasses import dataclass, field
 
 LOCATIONS: tuple[str, ...] = ("Location A", "Location B")
-SESSION_STATUSES: tuple[str, ...] = ("scheduled", "cancelled", "completed")
-BOOKING_STATUSES: tuple[str, ...] = ("confirmed", "cancelled", "rebook")
 AVAILABILITY_STATES: tuple[str, ...] = ("available", "almost_full", "full")
 PHASES: tuple[str, ...] = ("upcoming", "running", "over")  # set by core.availability from the clock
 ALMOST_FULL_AT = 3  # this many places left or fewer (but not none) is "almost full"
