@@ -9,6 +9,7 @@ import pandas as pd
 from core.config import today
 from ui.auth import require_role
 from ui import data, live, page
+from ui import keys as K
 from ui.daylist import day_list
 from ui.detail import open_session
 from ui.events import ALMOST_AMBER, FULL_RED, places_text, times_text
@@ -63,7 +64,7 @@ def week_at_a_glance() -> None:
         if clicked:
             open_session(clicked)
         return
-    st.dataframe(week_table(sessions), hide_index=True, width="stretch", key="home_table",
+    st.dataframe(week_table(sessions), hide_index=True, width="stretch", key=K.HOME_TABLE,
                  height=min(38 + 35 * len(sessions), 640))
 
 

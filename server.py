@@ -39,6 +39,7 @@ from core import feeds, holds, notify
 from core.auth import feed_token
 from core.mail import sender as mail_sender
 from core.changes import latest_version
+from core.config import get_settings
 from core.db import check_connection, get_engine
 from core.errors import CoreError, DatabaseUnavailable
 from ui.push import PUSH_PATH, url_path
@@ -51,8 +52,7 @@ def _origin_allowed(ws: WebSocket) -> bool:
     origin = (ws.headers.get("origin") or "").rstrip("/")
     if not origin:
         return False
-    listed = {o.strip().rstrip("/") for o in os.environ.get("PUSH_ALLOWED_ORIGINS", "").split(",") if o.strip()}
-    if origin in listed:
+    if origin.lower() in get_settings().push_allowed_origins:
         return True
     return urlsplit(origin).netloc.lower() == (ws.headers.get("host") or "").lower()
 

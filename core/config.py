@@ -13,6 +13,11 @@ SMTP_URL            where booking e-mails go: smtp://user:pass@host:587?starttls
                     smtps://user:pass@host:465; none by default (e-mails are kept, shown
                     on the Outbox page)
 SMTP_FROM           the e-mails' From: address; default "Course bookings <bookings@localhost>"
+PUSH_ALLOWED_ORIGINS  origins besides the page's own host that may open the push link
+PUSH_MIN_GAP_SECONDS  a push link sends at most one version this often; default 0.2
+PUSH_HEARTBEAT_SECONDS  heartbeat of an idle push link; default 15
+
+Every setting is read here and nowhere else.
 """
 
 from __future__ import annotations
@@ -62,6 +67,9 @@ class Settings:
     feed_allowed_origins: tuple[str, ...] = ()  # lower case, no trailing slash
     smtp: SmtpServer | None = None              # None: e-mails are kept, not sent
     smtp_from: str = DEFAULT_SMTP_FROM
+    push_allowed_origins: tuple[str, ...] = ()  # likewise
+    push_min_gap_seconds: float = 0.2
+    push_heartbeat_seconds: float = 15.0
 
 
 def _secrets() -> dict:
@@ -108,7 +116,12 @@ def get_settings() -> Settings:
             "LIVE_POLL_SECONDS", _setting("LIVE_POLL_SECONDS", secrets, "2"), float, 0.2, 600
         ),
         hold_minutes=_number("HOLD_MINUTES", _setting("HOLD_MINUTES", secrets, "10"), float, 0.05, 24 * 60),
-        feed_allowed_origins=_origins(_setting("FEED_ALLOWED_ORIGINS", secrets, "")),
+        feed_allowed_origins=_origins(_setting("FEED_ALLOWED_ORIGINS", secrets, ""), "FEED_ALLOWED_ORIGINS"),
+        push_allowed_origins=_origins(_setting("PUSH_ALLOWED_ORIGINS", secrets, ""), "PUSH_ALLOWED_ORIGINS"),
+        push_min_gap_seconds=_number("PUSH_MIN_GAP_SECONDS", _setting("PUSH_MIN_GAP_SECONDS", secrets, "0.2"),
+                                     float, 0.01, 60),
+        push_heartbeat_seconds=_number("PUSH_HEARTBEAT_SECONDS", _setting("PUSH_HEARTBEAT_SECONDS", secrets, "15"),
+                                       float, 0.01, 3600),
         app_now=_app_now(_setting("APP_NOW", secrets, ""), tz),
         smtp=smtp_server(_setting("SMTP_URL", secrets, "")),
         smtp_from=_setting("SMTP_FROM", secrets, DEFAULT_SMTP_FROM),
@@ -162,13 +175,13 @@ def _clock_from_settings() -> None:
         clock.set_default(clock.SystemClock() if wanted is None else clock.ShiftedClock(wanted))
 
 
-def _origins(raw: str) -> tuple[str, ...]:
+def _origins(raw: str, name: str) -> tuple[str, ...]:
     """'https://a.example, https://b.example/' -> the origins as browsers send them."""
     found = []
     for part in raw.split(","):
         origin = part.strip().rstrip("/").lower()
         if origin and origin != "*" and not re.fullmatch(r"https?://[^/\s?#]+", origin):
-            raise ConfigError(f"FEED_ALLOWED_ORIGINS: {part.strip()!r} is not an origin; "
+            raise ConfigError(f"{name}: {part.strip()!r} is not an origin; "
                               "write scheme and host only, e.g. https://www.example.co.uk.")
         if origin:
             found.append(origin)

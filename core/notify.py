@@ -37,17 +37,8 @@ from core.errors import DatabaseUnavailable
 log = logging.getLogger(__name__)
 
 
-def _env_seconds(name: str, default: float) -> float:
-    try:
-        return max(float(os.environ.get(name, default)), 0.01)
-    except ValueError:
-        return default
-
-
-# A push link sends at most one version per MIN_GAP, and a heartbeat after HEARTBEAT
-# seconds without one (PUSH_MIN_GAP_SECONDS / PUSH_HEARTBEAT_SECONDS change them).
-MIN_GAP_SECONDS = _env_seconds("PUSH_MIN_GAP_SECONDS", 0.2)
-HEARTBEAT_SECONDS = _env_seconds("PUSH_HEARTBEAT_SECONDS", 15.0)
+# A push link sends at most one version per min gap, and a heartbeat after so many seconds
+# without one: the settings PUSH_MIN_GAP_SECONDS / PUSH_HEARTBEAT_SECONDS (core.config).
 WAKE_SECONDS = 1.0         # the listener checks for a stop request this often
 KEEPALIVE_SECONDS = 30.0   # ...and its connection (and the version) this often when idle
 MAX_BACKOFF_SECONDS = 5.0
@@ -246,8 +237,8 @@ def stop() -> None:
 # -- one push link -------------------------------------------------------------------------
 
 
-async def follow(hub: ChangeHub, *, min_gap: float = MIN_GAP_SECONDS,
-                 heartbeat: float = HEARTBEAT_SECONDS) -> AsyncIterator[tuple[str, int]]:
+async def follow(hub: ChangeHub, *, min_gap: float | None = None,
+                 heartbeat: float | None = None) -> AsyncIterator[tuple[str, int]]:
     """What one push link sends: ("version", v) first and on every move, ("heartbeat", v)
     after `heartbeat` seconds of silence.
 
@@ -255,6 +246,11 @@ async def follow(hub: ChangeHub, *, min_gap: float = MIN_GAP_SECONDS,
     at most one per `min_gap`, always the newest. Use it under `contextlib.aclosing` so the
     subscription ends with the link.
     """
+    from core.config import get_settings
+
+    settings = get_settings()
+    min_gap = settings.push_min_gap_seconds if min_gap is None else min_gap
+    heartbeat = settings.push_heartbeat_seconds if heartbeat is None else heartbeat
     loop = asyncio.get_running_loop()
     moved = asyncio.Event()
 

@@ -16,14 +16,19 @@ STATE_LABELS = {
 }
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """The word for `n` of them: 'session' for 1, 'sessions' otherwise (`many` when not one + 's')."""
+    return one if n == 1 else (many or one + "s")
+
+
 def count(n: int, one: str, many: str | None = None) -> str:
-    """'1 session', '3 sessions' (`many` for an irregular plural: count(2, 'match', 'matches'))."""
-    return f"{n} {one if n == 1 else (many or one + 's')}"
+    """'1 session', '3 sessions', '1,200 sessions'."""
+    return f"{n:,} {plural(n, one, many)}"
 
 
 def places(n: int) -> str:
     """'1 place', '0 places', '12 places'."""
-    return count(n, "place")
+    return f"{n} {plural(n, 'place')}"
 
 
 def state_label(state: str) -> str:

@@ -5,6 +5,7 @@ import datetime as dt
 import streamlit as st
 
 from core.config import today
+from core.wording import count
 from ui.auth import require_role
 from ui import data, live, page
 from ui.daylist import bookable, day_list
@@ -35,7 +36,7 @@ def bookable_sessions() -> None:
     counts_line(sessions, f"Bookable from {start:%-d %b} to {end:%-d %b}", with_full=False)
     hidden = len(found) - len(sessions)
     if hidden:
-        st.caption(f"{hidden} session{'s' if hidden != 1 else ''} in this period not listed: full, cancelled or already started.")
+        st.caption(f"{count(hidden, 'session')} in this period not listed: full, cancelled or already started.")
     clicked = day_list(sessions, "book", empty="No session with free places matches the filters in this period. "
                                                "Widen the dates or clear filters in the sidebar.")
     if clicked:

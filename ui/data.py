@@ -11,11 +11,12 @@ import datetime as dt
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from core import availability, booking, catalog, changes, holds
+from core import audit, availability, booking, catalog, changes, holds, waitlist
 from core.config import get_settings
 from core.db import get_engine
 from core.mail import sender
-from core.models import Booking, CourseType, Session
+from core.models import Booking, CourseType, Session, WaitlistEntry
+from core.reports import OccupancyReport, ReportScope, occupancy_report
 
 # Reads are cheap to redo and a page only ever needs the newest few: keep memory flat
 # over a day of polling by bounding every cache.
@@ -120,3 +121,62 @@ def _move_targets(url: str, session_id: str, seats: int, version: int) -> list[S
 def move_targets(session_id: object, seats: int, version: int) -> list[Session]:
     """Where a booking of `seats` places can move: the same site first, then by date."""
     return _move_targets(database_url(), str(session_id), max(int(seats), 1), version)
+
+
+@st.cache_data(max_entries=_MAX_ENTRIES, show_spinner=False)
+def _waiting_list(url: str, session_id: str, version: int) -> list[WaitlistEntry]:
+    return waitlist.list_waitlist(_engine_for(url), session_id)
+
+
+def waiting_list(session_id: object, version: int) -> list[WaitlistEntry]:
+    return _waiting_list(database_url(), str(session_id), version)
+
+
+# The dashboard and the audit trail: few people, heavy reads.
+_FEW = 16
+
+
+@st.cache_data(max_entries=_FEW, show_spinner=False)
+def _report(url: str, start: dt.date, end: dt.date, courses: tuple[str, ...], locations: tuple[str, ...],
+            today: dt.date, version: int) -> OccupancyReport:
+    scope = ReportScope(start, end, courses or None, locations or None)
+    return occupancy_report(_engine_for(url), scope, today=today)
+
+
+def report(start: dt.date, end: dt.date, courses: tuple[str, ...], locations: tuple[str, ...], today: dt.date,
+           version: int) -> OccupancyReport:
+    return _report(database_url(), start, end, courses, locations, today, version)
+
+
+@st.cache_data(max_entries=_FEW, show_spinner=False)
+def _charts(url: str, start: dt.date, end: dt.date, courses: tuple[str, ...], locations: tuple[str, ...],
+            today: dt.date, version: int, types: tuple[CourseType, ...]) -> list:
+    from ui.ops_charts import build_all
+
+    return build_all(_report(url, start, end, courses, locations, today, version), types, today)
+
+
+def charts(start: dt.date, end: dt.date, courses: tuple[str, ...], locations: tuple[str, ...], today: dt.date,
+           version: int, types: tuple[CourseType, ...]) -> list:
+    """The dashboard's charts (ui.ops_charts.build_all), built once per range, filters, day and version."""
+    return _charts(database_url(), start, end, courses, locations, today, version, types)
+
+
+@st.cache_data(max_entries=_FEW, show_spinner=False)
+def _audit_choices(url: str, version: int) -> tuple[list[str], list[str]]:
+    engine = _engine_for(url)
+    return audit.audit_actors(engine), audit.audit_actions(engine)
+
+
+def audit_choices(version: int) -> tuple[list[str], list[str]]:
+    """Who has changed anything, and which actions there are, for the audit filters."""
+    return _audit_choices(database_url(), version)
+
+
+@st.cache_data(max_entries=_FEW, show_spinner=False)
+def _audit_entries(url: str, version: int, f: audit.AuditFilter, limit: int) -> list[audit.AuditEntry]:
+    return audit.audit_entries(_engine_for(url), f, limit=limit)
+
+
+def audit_entries(version: int, f: audit.AuditFilter, limit: int) -> list[audit.AuditEntry]:
+    return _audit_entries(database_url(), version, f, limit)

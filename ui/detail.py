@@ -12,7 +12,9 @@ import streamlit as st
 
 from core import waitlist as core_waitlist
 from core.config import get_settings, today, utc_now
+from core.errors import CoreError
 from core.models import Hold, Session, WaitlistEntry
+from core.wording import places
 from ui import data, live
 from ui.auth import current_actor
 from ui.booking_form import booking_form
@@ -64,23 +66,18 @@ def _holds(session_id: str, held: list[Hold]) -> None:
     for h in held:
         who = "you, for this caller" if str(h.id) == mine else as_html(h.held_by)
         note = f" ({as_html(h.note)})" if h.note and str(h.id) != mine else ""
-        lines.append(f"<li><b>{h.seats} place{'s' if h.seats != 1 else ''} held by {who}</b>{note} · "
+        lines.append(f"<li><b>{places(h.seats)} held by {who}</b>{note} · "
                      f"{time_left(h, now)} (until {local_time(h.expires_at)})</li>")
     st.html(f'<div class="holds" style="margin:0 0 4px 0"><span style="font-weight:600">Held, not yet booked'
             "</span> <span style=\"color:#4B5563\">(the places come back by themselves when the time is up)"
             f'</span><ul style="margin:2px 0 0 0">{"".join(lines)}</ul></div>')
 
 
-@st.cache_data(max_entries=48, show_spinner=False)
-def _waiting(url: str, session_id: str, version: int) -> list[WaitlistEntry]:
-    return core_waitlist.list_waitlist(data.engine(), session_id)
-
-
 def _withdraw(session_id: str, entry_id: str, name: str) -> None:
     st.session_state.pop(_asking(session_id), None)
     try:
         core_waitlist.withdraw(data.engine(), entry_id, actor=current_actor())
-    except Exception as exc:
+    except CoreError as exc:
         st.session_state[_said(session_id)] = ("error", f"{as_text(name)}: {as_text(exc)}")
     else:
         st.session_state[_said(session_id)] = ("success", f"{as_text(name)} is off the waiting list.")
@@ -111,7 +108,7 @@ def _waiting_list(s: Session, version: int) -> None:
     said = st.session_state.pop(_said(session_id), None)
     if said:
         (st.success if said[0] == "success" else st.error)(said[1])
-    entries = _waiting(data.database_url(), session_id, version) if s.waiting else []
+    entries = data.waiting_list(session_id, version) if s.waiting else []
     if not entries:
         return
     who = current_actor()
@@ -121,7 +118,7 @@ def _waiting_list(s: Session, version: int) -> None:
     asking = st.session_state.get(_asking(session_id))
     for e in entries:
         text, button = st.columns([4, 1], vertical_alignment="center")
-        text.markdown(f"**{e.position}. {as_text(e.name)}** · {e.seats} place{'s' if e.seats != 1 else ''}")
+        text.markdown(f"**{e.position}. {as_text(e.name)}** · {places(e.seats)}")
         # HTML, not markdown: the e-mail is copied exactly as shown (no marks added to escape it)
         text.html(html_line(e.email, e.phone, e.company, f"since {_joined(e)}", muted=True))
         if not may_change:
@@ -149,7 +146,7 @@ def _live(session_id: str, draw) -> None:
             return
         try:
             s, held = session_now(session_id, status.version)
-        except Exception as exc:
+        except CoreError as exc:
             st.error(as_text(exc))
             return
         draw(s, held, status)
@@ -178,7 +175,7 @@ def session_dialog(session_id: str) -> None:
         return
     try:
         s, _ = session_now(session_id, status.version)
-    except Exception as exc:
+    except CoreError as exc:
         st.error(as_text(exc))
         return
     _facts(s)

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from core.models import Session
+from core.wording import STATE_LABELS, places
 from ui.filters import location_letter
 
 FULL_RED = "#B91C1C"
@@ -21,8 +22,7 @@ ALMOST_AMBER = "#B45309"
 CANCELLED_GREY = "#6B7280"
 TEXT_DARK = "#111827"
 
-STATE_TEXT = {"available": "Available", "almost_full": "Almost full", "full": "FULL",
-              "cancelled": "Cancelled", "completed": "Completed", "running": "Running now", "over": "Over"}
+STATE_TEXT = STATE_LABELS | {"full": "FULL", "running": "Running now"}  # louder on the calendar
 
 
 def places_text(session: Session, *, long: bool = False) -> str:
@@ -41,7 +41,7 @@ def places_text(session: Session, *, long: bool = False) -> str:
     else:
         n = session.remaining
         if long:
-            words = f"{n} place{'s' if n != 1 else ''} left"
+            words = f"{places(n)} left"
             text = f"Almost full: {words}" if state == "almost_full" else words
         else:
             text = f"only {n} left" if state == "almost_full" else f"{n} left"

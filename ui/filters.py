@@ -15,12 +15,15 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from core.models import AVAILABILITY_STATES, LOCATIONS, CourseType
+from core.lookup import course_named, location_named
+from core.models import ALMOST_FULL_AT, AVAILABILITY_STATES, LOCATIONS, CourseType
+from core.wording import state_label
 from ui import keys as K
 from ui.text import as_text, isolated
 from ui.viewport import is_narrow
 
-STATE_LABELS = {"available": "Available", "almost_full": "Almost full (3 or fewer left)", "full": "Full"}
+STATE_LABELS = {s: state_label(s) for s in AVAILABILITY_STATES} | {
+    "almost_full": f"{state_label('almost_full')} ({ALMOST_FULL_AT} or fewer left)"}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _VIEWS = {"list": True, "calendar": False}
@@ -78,33 +81,29 @@ def _quoted(value: str) -> str:
     return f"'{isolated(value)}'"
 
 
+def _known(params: Mapping[str, object], name: str, what: str, find, notices: list[str]) -> list[str]:
+    """The values of parameter `name` that `find` knows (as it names them); a notice for the others."""
+    found, bad = [], []
+    for value in _values(params, name):
+        hit = find(value)
+        (found.append(hit) if hit else bad.append(value[:30]))
+    if bad:
+        notices.append(f"Unknown {what} {', '.join(map(_quoted, bad))} in the link: ignored.")
+    return found
+
+
+def _state_named(value: str) -> str | None:
+    state = value.lower().replace("-", "_").replace(" ", "_")
+    return state if state in AVAILABILITY_STATES else None
+
+
 def parse_query(params: Mapping[str, object], types: Sequence[CourseType]) -> tuple[Filters, list[str]]:
     """Filters from URL query parameters, and a notice for each value that was dropped."""
     notices: list[str] = []
-    by_key = {t.short_code.lower(): t.name for t in types} | {t.name.lower(): t.name for t in types}
     order = {t.name: i for i, t in enumerate(types)}
-
-    courses, bad = [], []
-    for value in _values(params, K.Q_COURSE):
-        name = by_key.get(value.lower())
-        (courses.append(name) if name else bad.append(value[:30]))
-    if bad:
-        notices.append(f"Unknown course {', '.join(map(_quoted, bad))} in the link: ignored.")
-
-    states, bad = [], []
-    for value in _values(params, K.Q_STATUS):
-        state = value.lower().replace("-", "_").replace(" ", "_")
-        (states.append(state) if state in AVAILABILITY_STATES else bad.append(value[:30]))
-    if bad:
-        notices.append(f"Unknown availability {', '.join(map(_quoted, bad))} in the link: ignored.")
-
-    letters = {location_letter(loc).lower(): loc for loc in LOCATIONS} | {loc.lower(): loc for loc in LOCATIONS}
-    locations, bad = [], []
-    for value in _values(params, K.Q_LOCATION):
-        loc = letters.get(value.lower())
-        (locations.append(loc) if loc else bad.append(value[:30]))
-    if bad:
-        notices.append(f"Unknown location {', '.join(map(_quoted, bad))} in the link: ignored.")
+    courses = _known(params, K.Q_COURSE, "course", lambda v: course_named(types, v), notices)
+    states = _known(params, K.Q_STATUS, "availability", _state_named, notices)
+    locations = _known(params, K.Q_LOCATION, "location", location_named, notices)
 
     date_from = _date(params, K.Q_FROM, "'from'", notices)
     date_to = _date(params, K.Q_TO, "'to'", notices)

@@ -115,3 +115,15 @@ def find_open(booking_id: object) -> str:
 
 def booking_feedback(session_id: object) -> str:
     return f"bk_feedback_{session_id}"
+
+
+# --- the home page and the audit trail ------------------------------------------------------
+HOME_TABLE = "home_table"
+AUDIT_WHO = "audit_who"
+AUDIT_WHAT = "audit_what"
+AUDIT_FROM = "audit_from"
+AUDIT_TO = "audit_to"
+AUDIT_SESSION = "audit_session"
+AUDIT_BOOKING = "audit_booking"
+AUDIT_CSV = "audit_csv"
+AUDIT_TABLE = "audit_table"

@@ -12,11 +12,17 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.config import now_local
+from core.errors import CoreError
 from ui import data
 from ui import keys as K
 from ui.push import link_state, live_fragment
 
 log = logging.getLogger(__name__)
+
+
+# What a poll or a reload may meet while the database is away: the core's own errors
+# (DatabaseUnavailable above all) and a connection refused below them. Anything else is a bug.
+AWAY = (CoreError, OSError)
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,7 @@ def poll() -> LiveStatus:
     before: LiveStatus | None = st.session_state.get(K.LIVE)
     try:
         status = LiveStatus(data.latest_version(), True, now_local().replace(microsecond=0))
-    except Exception as exc:  # any failure to reach the database: keep going on old data
+    except AWAY as exc:  # the database away (or misconfigured): keep going on old data
         if before is None or before.ok:
             log.warning("live poll failed: %s", exc)
         status = LiveStatus(before.version if before else None, False,
@@ -61,7 +67,7 @@ def keep_last(page: str, key: object, load):
     store: dict = st.session_state.setdefault(K.LAST_DATA, {})
     try:
         value = load()
-    except Exception as exc:
+    except AWAY as exc:
         if page in store:
             log.warning("reload failed, showing last data: %s", exc)
             return store[page][1]

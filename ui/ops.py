@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from functools import partial
 
 import pandas as pd
 import streamlit as st
 
+from core import wording
 from core.config import today
-from core.db import get_engine
 from core.exports import MIME, ExportScope, export_sessions, load_registers, register_html, register_xlsx
 from core.models import CourseType, Session
-from core.reports import AT_RISK_DAYS, OccupancyReport, ReportScope, occupancy_report
+from core.reports import AT_RISK_DAYS, OccupancyReport
 from ui import data, viewport
 from ui import ops_charts as charts
 from ui import ops_keys as OK
@@ -60,34 +59,9 @@ def scope_text(start: dt.date, end: dt.date, filters: Filters, *, defaulted: boo
 # --------------------------------------------------------------------------- cached reads
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _report(url: str, start: dt.date, end: dt.date, courses: tuple[str, ...], locations: tuple[str, ...],
-            today: dt.date, version: int) -> OccupancyReport:
-    scope = ReportScope(start, end, courses or None, locations or None)
-    return occupancy_report(get_engine(url), scope, today=today)
-
-
 def report(start: dt.date, end: dt.date, filters: Filters, today: dt.date, version: int) -> OccupancyReport:
     """The occupancy figures, recomputed only when the range, filters, day or version move."""
-    return _report(data.database_url(), start, end, filters.course_types, filters.locations, today, version)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def _charts(url: str, start: dt.date, end: dt.date, courses: tuple[str, ...], locations: tuple[str, ...],
-            today: dt.date, version: int, types: tuple[CourseType, ...]) -> list[charts.Chart | tuple[str, str]]:
-    rep = _report(url, start, end, courses, locations, today, version)
-    built: list[charts.Chart | tuple[str, str]] = []
-    plan = (
-        ("by_week", charts.fill_by_week, "Fill rate by week and course"),
-        ("by_location", charts.by_location, "Location A vs Location B: fill rate by course"),
-        ("by_weekday", charts.weekday_heatmap, "Fill rate by weekday and course"),
-        ("pace", partial(charts.booking_pace, today=today), "Booking pace: places booked per day"),
-        ("lead_time", charts.lead_time, "How far ahead people book (lead time)"),
-    )
-    for attr, build, title in plan:
-        frame = getattr(rep, attr)
-        built.append(build(frame, types) if not frame.empty else (title, "Nothing to show for this range and filters."))
-    return built
+    return data.report(start, end, filters.course_types, filters.locations, today, version)
 
 
 # --------------------------------------------------------------------------- dashboard pieces
@@ -124,8 +98,7 @@ def _render_chart(item: charts.Chart | tuple[str, str]) -> None:
 
 def render_charts(start: dt.date, end: dt.date, filters: Filters, today: dt.date, version: int,
                   types: Sequence[CourseType]) -> None:
-    items = _charts(data.database_url(), start, end, filters.course_types, filters.locations, today, version,
-                    tuple(types))
+    items = data.charts(start, end, filters.course_types, filters.locations, today, version, tuple(types))
     week, site, heat, pace, lead = items
     _render_chart(week)
     left, right = st.columns(2)
@@ -214,7 +187,7 @@ def sessions_downloads(start: dt.date, end: dt.date, filters: Filters, version: 
     scope = export_scope(start, end, filters)
     count = len(data.sessions(start, end, filters, version))
     st.subheader("Sessions with availability")
-    st.markdown(f"{count:,} session{'s' if count != 1 else ''}: {as_text(scope.describe())}."
+    st.markdown(f"{wording.count(count, 'session')}: {as_text(scope.describe())}."
                 + (" (Default range: this week and the next 7; set From and To in the sidebar.)" if defaulted else ""))
     if not count:
         st.info("No sessions match the filters: widen the dates or filters in the sidebar.", icon=":material/info:")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -206,3 +207,19 @@ def lead_time(frame: pd.DataFrame, types: Sequence[CourseType]) -> Chart:
     read = (f"{within_two_weeks:.0%} of places are booked less than two weeks ahead. The more that book late, "
             "the longer a quiet session is worth keeping open and promoting.")
     return Chart("chart_lead_time", fig, read)
+
+
+def build_all(rep, types: Sequence[CourseType], today) -> list[Chart | tuple[str, str]]:
+    """The dashboard's five charts of an OccupancyReport, in order; (title, why) for an empty one."""
+    plan = (
+        ("by_week", fill_by_week, "Fill rate by week and course"),
+        ("by_location", by_location, "Location A vs Location B: fill rate by course"),
+        ("by_weekday", weekday_heatmap, "Fill rate by weekday and course"),
+        ("pace", partial(booking_pace, today=today), "Booking pace: places booked per day"),
+        ("lead_time", lead_time, "How far ahead people book (lead time)"),
+    )
+    built: list[Chart | tuple[str, str]] = []
+    for attr, build, title in plan:
+        frame = getattr(rep, attr)
+        built.append(build(frame, types) if not frame.empty else (title, "Nothing to show for this range and filters."))
+    return built

@@ -52,7 +52,7 @@ def course_types() -> list[CourseType]:
     try:
         return live.keep_last("course_types", status.version,
                               lambda: data.course_types(status.version if status.version is not None else -1))
-    except Exception:
+    except live.AWAY:
         return []
 
 

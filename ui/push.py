@@ -120,7 +120,7 @@ def push_link() -> str | None:
     """Mount the link; its state: 'live', 'reconnecting', or None before it has tried."""
     result = _push_link(
         key=LINK_KEY,
-        data={"path": url_path(PUSH_PATH), "heartbeat": notify.HEARTBEAT_SECONDS, "poll": _poll_seconds()},
+        data={"path": url_path(PUSH_PATH), "heartbeat": get_settings().push_heartbeat_seconds, "poll": _poll_seconds()},
         on_link_change=_ignore,
         on_version_change=_ignore,
     )

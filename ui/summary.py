@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.models import Session
+from core.wording import plural
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ def counts_line(sessions: Sequence[Session], where: str, *, with_full: bool = Tr
     c = count(sessions)
     full = f":red[**{c.full} full**] · " if with_full else ""
     st.markdown(
-        f"{where}: **{c.sessions}** session{'s' if c.sessions != 1 else ''} · "
+        f"{where}: **{c.sessions}** {plural(c.sessions, 'session')} · "
         f"{full}:orange[**{c.almost_full} almost full**] · "
-        f"**{c.places_left}** place{'s' if c.places_left != 1 else ''} left"
+        f"**{c.places_left}** {plural(c.places_left, 'place')} left"
     )

@@ -19,7 +19,7 @@ from core.db import get_engine
 from core.importer import COLUMNS
 from tests.e2e.conftest import ROOT
 from tests.e2e.seen import seen
-from ui import ops
+from ui import data, ops
 from ui import ops_keys as OK
 from tests.actors import STAFF
 
@@ -131,8 +131,8 @@ def test_dashboard_follows_the_filters_in_the_link(demo_db_url, use_database):
 def test_dashboard_recomputes_only_when_the_change_version_moves(writable_demo_db_url, use_database, monkeypatch):
     use_database(writable_demo_db_url)
     calls = []
-    real = ops.occupancy_report
-    monkeypatch.setattr(ops, "occupancy_report", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = data.occupancy_report  # the dashboard's cached read lives in ui/data.py
+    monkeypatch.setattr(data, "occupancy_report", lambda *a, **k: calls.append(1) or real(*a, **k))
     at = run_page("pages/3_Occupancy.py")
     sold = int(metrics(at)["Places sold"].replace(",", ""))
     at.run()
