@@ -13,7 +13,7 @@ import time
 import streamlit as st
 
 from core.config import now_local
-from core.errors import DuplicateAttendee, SessionFull
+from core.errors import CoreError, DuplicateAttendee, SessionFull
 from core.models import Session
 from ui import booking_state as form
 from ui import data
@@ -53,7 +53,7 @@ def _submit(session_id: str) -> None:
             st.session_state.pop(hold_state(session_id), None)
         form.refused_full(session_id, request, exc)
         return
-    except Exception as exc:  # every core error is shown as its message, by its field
+    except CoreError as exc:  # every core error is shown as its message, by its field
         form.refused(session_id, exc)
         if isinstance(exc, DuplicateAttendee) and not hold:  # offer to add the places to their booking
             more_places.remember(session_id, request, exc)
@@ -85,7 +85,7 @@ def _book_elsewhere(form_id: str, other_id: str) -> None:
     key = f"{form.idempotency_key(form_id, request)}-{other_id}"
     try:
         made = form.book(other_id, request, key)
-    except Exception as exc:
+    except CoreError as exc:
         form.refused(form_id, exc)
         return
     form.succeeded(form_id, request, key, made, form_id)
@@ -100,7 +100,7 @@ def _book_alternative(form_id: str, other_id: str) -> None:
     key = f"{full['attempt']}-{other_id}"  # a double click on the same button books once
     try:
         made = form.book(other_id, request, key)
-    except Exception as exc:
+    except CoreError as exc:
         st.session_state[K.form_errors(form_id)] = {FORM_LEVEL: form.error_text(exc)}
         return
     form.succeeded(form_id, request, key, made, form_id)
@@ -127,7 +127,7 @@ def _show_result(session_id: object, version: int) -> None:
     if result["elsewhere"]:
         try:
             where = f" on {shown_label(data.session(result['session_id'], version))}"
-        except Exception:
+        except CoreError:
             where = " on the other session"
     st.success(f"Booked {booked}{where} for {as_text(result['contact'])}. Reference: **{result['reference']}**"
                + (f"  \n{as_text(result['note'])}" if result.get("note") else ""), icon=":material/check_circle:")
@@ -153,7 +153,7 @@ def _other_sessions(session: Session, seats: int, version: int, *, in_form: bool
     refused request)."""
     try:
         others = data.alternatives(session.id, seats, version)
-    except Exception as exc:
+    except CoreError as exc:
         st.warning(f"Could not look for other sessions: {as_text(exc)}")
         return
     course = as_text(session.course_type)

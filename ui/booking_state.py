@@ -17,7 +17,7 @@ import uuid
 import streamlit as st
 
 from core import booking as core_booking
-from core.errors import BookingError, SessionFull
+from core.errors import CoreError, SessionFull
 from ui import data
 from ui import keys as K
 from ui.auth import current_actor
@@ -73,13 +73,13 @@ def emails(request: dict) -> str:
     return "none" if request.get("no_emails") else "contact"
 
 
-def error_text(exc: Exception) -> str:
-    if isinstance(exc, BookingError):
-        return str(exc)
-    return f"Nothing was saved: the database could not be reached ({type(exc).__name__}). Try again in a moment."
+def error_text(exc: CoreError) -> str:
+    """The core's own sentence: a refusal says why, DatabaseUnavailable says the database is away
+    (a bug is not caught, so it never reads as either)."""
+    return str(exc)
 
 
-def refused(form_id: str, exc: Exception, fields: dict | None = None) -> None:
+def refused(form_id: str, exc: CoreError, fields: dict | None = None) -> None:
     """Record a core error next to its field (`fields` renames the core's field names)."""
     field = (fields or {}).get(getattr(exc, "field", None), getattr(exc, "field", None))
     st.session_state[K.form_errors(form_id)] = {field if field in FIELDS else FORM_LEVEL: error_text(exc)}

@@ -7,7 +7,9 @@ import streamlit as st
 
 from core import availability
 from core import booking as core_booking
+from core import wording
 from core.models import Session
+from core.errors import CoreError
 from ui import data, outbox
 from ui import keys as K
 from ui.auth import can, current_actor
@@ -19,7 +21,7 @@ from ui.text import as_html, as_text, html_line, isolated
 def _cancel(session_id: str, booking_id: str, reference: str) -> None:
     try:
         cancelled = core_booking.cancel(data.engine(), booking_id, actor=current_actor())
-    except Exception as exc:
+    except CoreError as exc:
         st.session_state[K.booking_feedback(session_id)] = ("error", f"{reference}: {error_text(exc)}")
     else:
         st.session_state[K.booking_feedback(session_id)] = ("success", cancelled_text(cancelled))
@@ -32,12 +34,12 @@ def _move(session_id: str, booking_id: str, reference: str) -> None:
         return
     try:
         moved = core_booking.move(data.engine(), booking_id, target, actor=current_actor())
-    except Exception as exc:
+    except CoreError as exc:
         st.session_state[K.booking_feedback(session_id)] = ("error", f"{reference}: {error_text(exc)}")
     else:
         try:
             label = shown_label(availability.get_session(data.engine(), moved.session_id), shown=isolated)
-        except Exception:
+        except CoreError:
             label = "the new session"
         st.session_state[K.booking_feedback(session_id)] = ("success", f"Booking {reference} moved to {label}.")
 
@@ -56,12 +58,12 @@ def bookings_list(session: Session, version: int) -> None:
         st.caption("No bookings on this session yet.")
         return
     seats = sum(b.seats for b in live)
-    st.caption(f"{len(live)} booking{'s' if len(live) != 1 else ''} · {seats} place{'s' if seats != 1 else ''}"
+    st.caption(f"{wording.count(len(live), 'booking')} · {wording.places(seats)}"
                f" of {session.max_capacity}")
     for b in live:
         people = ", ".join(as_html(a.name) for a in b.attendees) or "names not given yet"
         status = "" if b.status == "confirmed" else f" · **{b.status.upper()}**"
-        title = f"{b.reference} · {as_text(b.contact_name)} · {b.seats} place{'s' if b.seats != 1 else ''}{status}"
+        title = f"{b.reference} · {as_text(b.contact_name)} · {wording.places(b.seats)}{status}"
         with st.expander(title):
             # HTML, not markdown: the e-mail and phone are copied exactly as shown
             st.html(html_line(b.company or "No company", b.contact_email, b.contact_phone or "no phone")
@@ -77,7 +79,7 @@ def bookings_list(session: Session, version: int) -> None:
             with move_col:
                 try:
                     targets = data.move_targets(sid, b.seats, version)  # same site first, then by date
-                except Exception:
+                except CoreError:
                     targets = []
                 options = [str(t.id) for t in targets]
                 labels = {str(t.id): session_line(t, shown=str) for t in targets}

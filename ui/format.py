@@ -9,13 +9,9 @@ from collections.abc import Sequence
 
 from core.config import get_settings
 from core.models import Booking, CourseType, Hold, Session
+from core.wording import places  # noqa: F401  (the screens import it from here too)
 from ui.events import places_text, times_text
 from ui.text import as_text
-
-
-def places(n: int) -> str:
-    """'1 place', '3 places'."""
-    return f"{n} place{'s' if n != 1 else ''}"
 
 
 def cancelled_text(b: Booking) -> str:

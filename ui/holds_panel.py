@@ -9,7 +9,7 @@ import streamlit as st
 from core import availability
 from core import holds as core_holds
 from core.config import utc_now
-from core.errors import HoldNotActive, SessionFull
+from core.errors import CoreError, HoldNotActive, SessionFull
 from core.models import Hold, Session
 from ui import booking_state as form
 from ui import data
@@ -51,7 +51,7 @@ def place_hold(session_id: str) -> None:
     except SessionFull as exc:
         form.refused_full(session_id, request, exc)
         return
-    except Exception as exc:
+    except CoreError as exc:
         form.refused(session_id, exc)
         return
     st.session_state[K.form_errors(session_id)] = {}
@@ -79,7 +79,7 @@ def release(session_id: str) -> None:
         core_holds.release_hold(data.engine(), hold["id"], actor=current_actor())
     except HoldNotActive:
         pass  # it had ended anyway: the places are free already
-    except Exception as exc:
+    except CoreError as exc:
         st.session_state[hold_state(session_id)] = hold
         form.refused(session_id, exc)
         return

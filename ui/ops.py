@@ -162,7 +162,7 @@ def render_next_days(rep: OccupancyReport, types: Sequence[CourseType]) -> None:
     at_risk = int(frame.at_risk.sum())
     if at_risk:
         them = "them" if at_risk > 1 else "it"
-        lead = (f"{at_risk} session{'s' if at_risk > 1 else ''} from {span} "
+        lead = (f"{wording.count(at_risk, 'session')} from {span} "
                 f"{'are' if at_risk > 1 else 'is'} less than half full: promote {them}, or move the bookings "
                 "and cancel in good time.")
     else:

@@ -10,8 +10,10 @@ import streamlit as st
 
 from core import previews, reports
 from core import sessions as core_sessions
+from core import wording
 from core.config import get_settings, today
 from core.models import LOCATIONS, CourseType, Session
+from core.errors import CoreError
 from ui import data
 from ui import ops_keys as OK
 from ui.auth import current_actor
@@ -35,7 +37,7 @@ def _edit_values(session_id: str) -> dict:
 def _save_edit(session_id: str) -> None:
     try:
         made = core_sessions.update_session(data.engine(), session_id, actor=current_actor(), **_edit_values(session_id))
-    except Exception as exc:  # shown to the user; nothing was saved
+    except CoreError as exc:  # shown to the user; nothing was saved
         failed("edit", exc)
         return
     say("edit", "success", f"Saved: {shown_label(made, shown=isolated)}, {made.start_time:%H:%M}-{made.end_time:%H:%M}.")
@@ -52,7 +54,7 @@ def _save_capacity(session_id: str) -> None:
             st.session_state.pop(OK.FEEDBACK, None)
             return
         made = core_sessions.set_capacity(data.engine(), session_id, wanted, actor=current_actor())
-    except Exception as exc:  # CapacityBelowBooked names who would not fit
+    except CoreError as exc:  # CapacityBelowBooked names who would not fit
         failed("edit", exc)
         return
     say("edit", "success", f"{shown_label(made, shown=isolated)} now has {made.max_capacity} places ({made.remaining} left).")
@@ -63,7 +65,7 @@ def _ask_cancel(session_id: str, label: str) -> None:
     st.session_state.pop(PREVIEW, None)
     try:
         seen = previews.preview_cancel(data.engine(), session_id)
-    except Exception as exc:
+    except CoreError as exc:
         failed("edit", exc)
         return
     if seen.affected or seen.holds or seen.waiting:
@@ -83,14 +85,14 @@ def _cancel(session_id: str, label: str) -> None:
     try:
         to_rebook = core_sessions.cancel_session(data.engine(), session_id, actor=current_actor(),
                                                  reason=st.session_state.get(OK.CANCEL_REASON) or None)
-    except Exception as exc:  # shown to the user; nothing was saved
+    except CoreError as exc:  # shown to the user; nothing was saved
         failed("edit", exc)
         return
     st.session_state[OK.CANCEL_CONFIRM] = False
     if to_rebook:
         places = sum(b.seats for b in to_rebook)
         which = ("This booking" if len(to_rebook) == 1 else f"These {len(to_rebook)} bookings")
-        say("edit", "warning", f"Cancelled {label}. {which} ({places} place{'s' if places != 1 else ''}) "
+        say("edit", "warning", f"Cancelled {label}. {which} ({wording.places(places)}) "
                                f"{'is' if len(to_rebook) == 1 else 'are'} marked for rebooking; nothing was deleted. "
                                "Contact each one to offer another date:",
             rebook_rows(to_rebook))
@@ -101,10 +103,10 @@ def _cancel(session_id: str, label: str) -> None:
 def _complete_past() -> None:
     try:
         done = core_sessions.complete_past_sessions(data.engine(), actor=current_actor())
-    except Exception as exc:  # shown to the user; nothing was saved
+    except CoreError as exc:  # shown to the user; nothing was saved
         failed("complete", exc)
         return
-    say("complete", "success", f"Marked {done} past session{'s' if done != 1 else ''} completed.")
+    say("complete", "success", f"Marked {wording.count(done, 'past session')} completed.")
 
 
 def edit_panel(types: Sequence[CourseType], filters: Filters, version: int) -> None:
@@ -151,7 +153,7 @@ def _session_forms(s: Session, types: Sequence[CourseType]) -> None:
     with cancel, st.form(OK.CANCEL_FORM):
         st.markdown("**Cancel this session**")
         st.text_input("Reason (optional)", key=OK.CANCEL_REASON, max_chars=500)
-        places = f"{s.current_bookings} booked place{'s' if s.current_bookings != 1 else ''}"
+        places = f"{s.current_bookings} booked {wording.plural(s.current_bookings, 'place')}"
         st.caption(f"Its {places} will be marked for rebooking, or moved to another date: you choose, "
                    "and confirm, on the next step.")
         st.form_submit_button("Cancel session…", key=OK.CANCEL_SUBMIT, on_click=_ask_cancel, args=(sid, shown_label(s, shown=isolated)),
@@ -165,9 +167,9 @@ def complete_panel() -> None:
     waiting = reports.count_past_scheduled(data.engine())
     st.markdown("**Past sessions**")
     if waiting:
-        st.caption(f"{waiting} session{'s' if waiting != 1 else ''} before today "
+        st.caption(f"{wording.count(waiting, 'session')} before today "
                    f"{'are' if waiting != 1 else 'is'} still marked scheduled.")
     else:
         st.caption("Every session before today is marked completed or cancelled.")
-    st.button(f"Mark {waiting} past session{'s' if waiting != 1 else ''} completed", key=OK.COMPLETE_BUTTON,
+    st.button(f"Mark {wording.count(waiting, 'past session')} completed", key=OK.COMPLETE_BUTTON,
               on_click=_complete_past, disabled=waiting == 0, icon=":material/task_alt:")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from core.errors import BookingError
+from core.errors import CoreError
 from core.models import Booking
 from ui import ops_keys as OK
 from ui.text import as_text
@@ -19,12 +19,9 @@ def say(where: str, kind: str, text: str, rows: list[dict] | None = None) -> Non
     st.session_state[OK.FEEDBACK] = dict(where=where, kind=kind, text=text, rows=rows)
 
 
-def failed(where: str, exc: Exception) -> None:
-    if isinstance(exc, BookingError):
-        say(where, "error", str(exc))
-    else:
-        say(where, "error", f"Nothing was saved: the database could not be reached ({type(exc).__name__}). "
-                            "Try again in a moment.")
+def failed(where: str, exc: CoreError) -> None:
+    """The core's own sentence for what went wrong (its errors are caught by type: a bug is not)."""
+    say(where, "error", str(exc))
 
 
 def show_feedback(where: str) -> None:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from core import importer
 from core.config import get_settings
+from core.errors import CoreError
 from ui import data
 from ui import ops_keys as OK
 from ui.auth import current_actor
@@ -21,7 +22,7 @@ def _upload_key() -> str:
 def _import(data_bytes: bytes, name: str) -> None:
     try:
         report = importer.import_sessions_csv(data.engine(), data_bytes, actor=current_actor())
-    except Exception as exc:  # shown to the user; nothing was saved
+    except CoreError as exc:  # shown to the user; nothing was saved
         failed("import", exc)
         return
     if report.problems:

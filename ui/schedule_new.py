@@ -11,6 +11,7 @@ from core import sessions as core_sessions
 from core.bank_holidays import bank_holiday
 from core.config import get_settings, today
 from core.models import LOCATIONS, CourseType
+from core.errors import CoreError
 from ui import data
 from ui import ops_keys as OK
 from ui.auth import current_actor
@@ -28,7 +29,7 @@ def _create_one() -> None:
             location=location, max_capacity=ss[OK.ONE_CAPACITY], instructor_notes=ss[OK.ONE_NOTES] or None,
             on_clash="allow" if ss[OK.ONE_ALLOW_CLASH] else "refuse", actor=current_actor(),
         )
-    except Exception as exc:  # shown to the user; nothing was saved
+    except CoreError as exc:  # shown to the user; nothing was saved
         failed("one", exc)
         return
     holiday = bank_holiday(made.session_date)

@@ -13,7 +13,9 @@ import streamlit as st
 
 from core import previews
 from core import sessions as core_sessions
+from core import wording
 from core.models import Booking, Session
+from core.errors import CoreError
 from ui import data
 from ui import ops_keys as OK
 from ui.auth import current_actor
@@ -46,7 +48,7 @@ def _apply_preview() -> None:
     try:
         seen = (previews.preview_capacity(engine, sid, asked["capacity"]) if asked["kind"] == "capacity"
                 else previews.preview_cancel(engine, sid))
-    except Exception as exc:
+    except CoreError as exc:
         failed("edit", exc)
         return
     moves, label = _moves(seen), shown_label(seen.session, shown=isolated)
@@ -57,7 +59,7 @@ def _apply_preview() -> None:
         else:
             done = core_sessions.set_capacity_with_moves(engine, sid, asked["capacity"],
                                                          [(b.id, t) for b, t in moves], actor=current_actor())
-    except Exception as exc:
+    except CoreError as exc:
         failed("edit", exc)
         return
     moved = f"Moved {', '.join(b.reference for b in done.moved)}. " if done.moved else ""
@@ -91,14 +93,14 @@ def preview_panel(s: Session) -> None:
     try:
         seen = (previews.preview_capacity(engine, s.id, asked["capacity"]) if asked["kind"] == "capacity"
                 else previews.preview_cancel(engine, s.id))
-    except Exception as exc:
+    except CoreError as exc:
         st.session_state.pop(PREVIEW, None)
         st.error(as_text(exc), icon=":material/error:")
         return
     cancel = asked["kind"] == "cancel"
     with st.container(border=True, key="ops_preview_box"):
         n, places = len(seen.affected), seen.places_affected
-        bookings = f"{n} booking{'s' if n != 1 else ''} ({places} place{'s' if places != 1 else ''})"
+        bookings = f"{wording.count(n, 'booking')} ({wording.places(places)})"
         if cancel:
             st.markdown(f"#### Cancel {shown_label(seen.session)}?")
             st.markdown(f"**Affected:** {bookings}" + (f", {len(seen.holds)} hold(s) that end now" if seen.holds else "")
@@ -110,7 +112,7 @@ def preview_panel(s: Session) -> None:
                 st.markdown(f"**{bookings} would no longer fit** (the newest bookings). Move each to another "
                             "session below; the capacity changes after the moves. Nothing changes until you confirm.")
         for h in seen.holds if not cancel else ():
-            st.warning(f"{h.seats} place{'s' if h.seats != 1 else ''} held by {as_text(h.held_by)} until "
+            st.warning(f"{wording.places(h.seats)} held by {as_text(h.held_by)} until "
                        f"{local_time(h.expires_at)} are in the way: the capacity can go down once that hold ends "
                        "(or is booked or released).", icon=":material/timer:")
         if not cancel and seen.affected and seen.waiting:
@@ -124,21 +126,21 @@ def preview_panel(s: Session) -> None:
             names = {str(o.id): f"Move to {session_line(o, shown=str)}" for o in a.alternatives}
             names[LEAVE] = "Mark for rebooking (contact them later)"
             text, pick = st.columns([2, 3], vertical_alignment="center")
-            text.markdown(f"**{b.reference} · {as_text(b.contact_name)}** · {b.seats} place"
-                          f"{'s' if b.seats != 1 else ''}  \n:gray[{as_text(b.contact_email)} · "
+            text.markdown(f"**{b.reference} · {as_text(b.contact_name)}** · {wording.places(b.seats)}"
+                          f"  \n:gray[{as_text(b.contact_email)} · "
                           f"{as_text(b.contact_phone) if b.contact_phone else 'no phone'}]")
             if not options:
                 unmovable.append(b.reference)
-                pick.error(f"No other {as_text(seen.session.course_type)} session has {b.seats} place"
-                           f"{'s' if b.seats != 1 else ''} free in the next three months.")
+                pick.error(f"No other {as_text(seen.session.course_type)} session has {wording.places(b.seats)}"
+                           " free in the next three months.")
                 continue
             pick.selectbox(f"Where {b.reference} goes", options, format_func=names.get, key=_move_choice(b.id),
                            label_visibility="collapsed")
         if cancel:
             moving = len(_moves(seen))
-            yes = "Yes, cancel the session" + (f" and move {moving} booking{'s' if moving != 1 else ''}" if moving else "")
+            yes = "Yes, cancel the session" + (f" and move {wording.count(moving, 'booking')}" if moving else "")
         else:
-            yes = f"Yes, move {n} booking{'s' if n != 1 else ''} and set {asked['capacity']} places" if n else (
+            yes = f"Yes, move {wording.count(n, 'booking')} and set {asked['capacity']} places" if n else (
                 f"Yes, set {asked['capacity']} places")
         blocked = bool(unmovable) or (not cancel and seen.blocked_by_holds > 0)
         if unmovable:

@@ -12,8 +12,10 @@ import pandas as pd
 import streamlit as st
 
 from core import recurrence
+from core import wording
 from core.config import get_settings, today
-from core.errors import BookingError
+from core.errors import CoreError
+from core.lookup import uk_date
 from core.models import LOCATIONS, CourseType
 from ui import data
 from ui import ops_keys as OK
@@ -34,11 +36,7 @@ def parse_skip_dates(text: str) -> tuple[tuple[dt.date, ...], list[str]]:
     dates, bad = [], []
     for token in filter(None, _DATE_TOKEN.split(text or "")):
         try:
-            if "/" in token:
-                d, m, y = (int(p) for p in token.split("/"))
-                dates.append(dt.date(y, m, d))
-            else:
-                dates.append(dt.date.fromisoformat(token))
+            dates.append(uk_date(token))
         except ValueError:
             bad.append(token)
     return tuple(sorted(set(dates))), bad
@@ -61,7 +59,7 @@ def _create_series() -> None:
     on_clash = "allow" if st.session_state.get(OK.SER_ON_CLASH) == SERIES_ALLOW else "skip"
     try:
         made = recurrence.create_series(data.engine(), _series_spec(), on_clash=on_clash, actor=current_actor())
-    except Exception as exc:  # shown to the user; nothing was saved
+    except CoreError as exc:  # shown to the user; nothing was saved
         failed("series", exc)
         return
     first, last = made[0], made[-1]
@@ -119,7 +117,7 @@ def series_builder(types: Sequence[CourseType]) -> None:
         st.warning(f"Not dates, so not skipped: {', '.join(map(as_text, bad))}. Write them as DD/MM/YYYY.", icon=":material/warning:")
     try:
         preview = recurrence.preview_series(data.engine(), _series_spec())
-    except BookingError as exc:
+    except CoreError as exc:
         st.info(f"No preview yet: {as_text(exc)}", icon=":material/info:")
         return
     _show_preview(preview)
@@ -148,5 +146,5 @@ def _show_preview(preview: recurrence.SeriesPreview) -> None:
         choice = st.radio("Clashing dates", [SERIES_SKIP_OUT, SERIES_ALLOW], key=OK.SER_ON_CLASH)
         if choice == SERIES_SKIP_OUT:
             count = len(preview.creatable)
-    st.button(f"Create {count} session{'s' if count != 1 else ''}", type="primary", key=OK.SER_CREATE,
+    st.button(f"Create {wording.count(count, 'session')}", type="primary", key=OK.SER_CREATE,
               on_click=_create_series, disabled=bool(past) or count == 0, icon=":material/event_repeat:")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import waitlist as core_waitlist
+from core.errors import CoreError
 from ui import booking_state as form
 from ui import data
 from ui import keys as K
@@ -25,7 +26,7 @@ def join_waitlist(form_id: str, from_refusal: bool = False) -> None:
             data.engine(), form_id, name=request["contact_name"], email=request["contact_email"],
             phone=request["contact_phone"] or None, company=request["company"] or None,
             seats=request["seats"], actor=current_actor())
-    except Exception as exc:
+    except CoreError as exc:
         form.refused(form_id, exc, WAITLIST_FIELDS)
         return
     st.session_state[K.form_errors(form_id)] = {}
