@@ -29,11 +29,7 @@ def calendar_link(label: str, icon: str, **query: str) -> None:
 
 
 @live.fragment
-def week_at_a_glance() -> None:
-    status = live.poll()
-    if page.waiting_for_database(status):
-        return
-    live.show_status(status)
+def week_at_a_glance(status: live.LiveStatus) -> None:
     first, last = today(), today() + dt.timedelta(days=DAYS)
     sessions = live.keep_last("home", (first, last, status.version),
                               lambda: data.sessions(first, last, Filters(), status.version))

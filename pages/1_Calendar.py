@@ -23,11 +23,7 @@ help_calendar_frame()
 
 
 @live.fragment
-def live_calendar() -> None:
-    status = live.poll()
-    if page.waiting_for_database(status):
-        return
-    live.show_status(status)
+def live_calendar(status: live.LiveStatus) -> None:
     counts = st.container()
     if compact_view(filters):
         start, end = list_window(filters, today(), weeks_paged(filters))

@@ -23,11 +23,7 @@ st.title("Book places")
 
 
 @live.fragment
-def bookable_sessions() -> None:
-    status = live.poll()
-    if page.waiting_for_database(status):
-        return
-    live.show_status(status)
+def bookable_sessions(status: live.LiveStatus) -> None:
     first = max(filters.date_from or today(), today())
     start, end = filters.clip(first, filters.date_to or first + dt.timedelta(days=DEFAULT_DAYS - 1))
     found = live.keep_last("book", (start, end, filters, status.version),

@@ -19,11 +19,7 @@ st.markdown(ops.scope_text(start, end, filters, defaulted=defaulted))
 
 
 @live.fragment
-def live_dashboard() -> None:
-    status = live.poll()
-    if page.waiting_for_database(status):
-        return
-    live.show_status(status)
+def live_dashboard(status: live.LiveStatus) -> None:
     day = today()
     report = live.keep_last("occupancy", (start, end, filters, day, status.version),
                             lambda: ops.report(start, end, filters, day, status.version))

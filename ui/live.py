@@ -6,7 +6,9 @@ says how old it is, and recovers by itself on a later poll.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
@@ -76,7 +78,28 @@ def keep_last(page: str, key: object, load):
     return value
 
 
-def fragment(body):
-    """`body` as the page's live fragment: rerun at once when a change is pushed (the app
-    served by server.py), and polled as the fallback (see ui/push.py)."""
-    return live_fragment(body)
+def waiting_for_database(status: LiveStatus) -> bool:
+    """True (and says so) while the database has never been reached by this page."""
+    if status.version is None:
+        show_status(status)
+        st.error("The database cannot be reached yet. This page will load by itself once it can.",
+                 icon=":material/cloud_off:")
+        return True
+    return False
+
+
+def fragment(body: Callable[[LiveStatus], None]) -> Callable[[], None]:
+    """`body(status)` as the page's live fragment: rerun at once when a change is pushed (the
+    app served by server.py), and polled as the fallback (see ui/push.py). Each run polls the
+    change version and shows the status line; `body` runs under it with the status once the
+    database has been reached (until then the page says it is waiting)."""
+
+    @functools.wraps(body)  # the fragment is known by the body's module and name
+    def part() -> None:
+        status = poll()
+        if waiting_for_database(status):
+            return
+        show_status(status)
+        body(status)
+
+    return live_fragment(part)

@@ -54,13 +54,3 @@ def course_types() -> list[CourseType]:
                               lambda: data.course_types(status.version if status.version is not None else -1))
     except live.AWAY:
         return []
-
-
-def waiting_for_database(status: live.LiveStatus) -> bool:
-    """True (and says so) while the database has never been reached by this page."""
-    if status.version is None:
-        live.show_status(status)
-        st.error("The database cannot be reached yet. This page will load by itself once it can.",
-                 icon=":material/cloud_off:")
-        return True
-    return False
