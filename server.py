@@ -25,7 +25,6 @@ import asyncio
 import contextlib
 import hmac
 import json
-import os
 from urllib.parse import urlsplit
 
 import streamlit as st
@@ -107,7 +106,7 @@ def _feed_token() -> tuple[bool, str | None]:
         secrets = st.secrets.to_dict()
     except Exception:  # no secrets file: nothing configured
         secrets = {}
-    return feed_token(secrets, os.environ.get("FEED_TOKEN"))
+    return feed_token(secrets, get_settings().feed_token)
 
 
 def _authorised(request: Request) -> bool:

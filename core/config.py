@@ -16,6 +16,7 @@ SMTP_FROM           the e-mails' From: address; default "Course bookings <bookin
 PUSH_ALLOWED_ORIGINS  origins besides the page's own host that may open the push link
 PUSH_MIN_GAP_SECONDS  a push link sends at most one version this often; default 0.2
 PUSH_HEARTBEAT_SECONDS  heartbeat of an idle push link; default 15
+FEED_TOKEN          the feeds' token (also taken from Streamlit's secrets: core.auth.feed_token)
 
 Every setting is read here and nowhere else.
 """
@@ -70,6 +71,7 @@ class Settings:
     push_allowed_origins: tuple[str, ...] = ()  # likewise
     push_min_gap_seconds: float = 0.2
     push_heartbeat_seconds: float = 15.0
+    feed_token: str | None = None  # FEED_TOKEN from the environment (the secrets' one: core.auth.feed_token)
 
 
 def _secrets() -> dict:
@@ -125,6 +127,9 @@ def get_settings() -> Settings:
         app_now=_app_now(_setting("APP_NOW", secrets, ""), tz),
         smtp=smtp_server(_setting("SMTP_URL", secrets, "")),
         smtp_from=_setting("SMTP_FROM", secrets, DEFAULT_SMTP_FROM),
+        # Streamlit's secrets (which `streamlit run --secrets.files` may point elsewhere) are
+        # read by the server through st.secrets; only the environment's token is read here.
+        feed_token=os.environ.get("FEED_TOKEN") or None,
     )
 
 

@@ -142,7 +142,7 @@ def _show_refusal(session: Session, version: int) -> None:
     st.error(as_text(full["message"]), icon=":material/event_busy:")
     if session.status == "scheduled" and session.starts_at > now_local():
         st.button(f"Put {as_text(full['request']['contact_name']) if full['request']['contact_name'] else 'them'} on the waiting list for {places(seats)}",
-                  key=f"{K.form(session.id)}__wait_refused", on_click=join_waitlist, args=(str(session.id), True),
+                  key=K.form_button(session.id, "wait_refused"), on_click=join_waitlist, args=(str(session.id), True),
                   icon=":material/hourglass_top:")
     _other_sessions(session, seats, version, in_form=False)
 
@@ -236,23 +236,23 @@ def booking_form(session: Session, version: int) -> None:
             first.form_submit_button("Book the held places", type="primary", on_click=_submit, args=(sid,),
                                      icon=":material/how_to_reg:", key=K.form_submit(sid), width="stretch")
             second.form_submit_button("Release the hold", on_click=release, args=(sid,),
-                                      icon=":material/lock_open:", key=f"{K.form(sid)}__release", width="stretch")
+                                      icon=":material/lock_open:", key=K.form_button(sid, "release"), width="stretch")
         elif mode == "book":
             first.form_submit_button("Confirm booking", type="primary", on_click=_submit, args=(sid,),
                                      icon=":material/how_to_reg:", key=K.form_submit(sid), width="stretch")
             if session.remaining:
                 second.form_submit_button(f"Hold places ({hold_length_text()})", on_click=place_hold, args=(sid,),
-                                          icon=":material/timer:", key=f"{K.form(sid)}__hold_btn", width="stretch",
+                                          icon=":material/timer:", key=K.form_button(sid, "hold_btn"), width="stretch",
                                           help="Keep the places for this caller while you take their details; "
                                                "colleagues see them as held. They come back by themselves when "
                                                "the time is up.")
             else:
                 second.form_submit_button("Join the waiting list", on_click=join_waitlist, args=(sid,),
-                                          icon=":material/hourglass_top:", key=f"{K.form(sid)}__wait",
+                                          icon=":material/hourglass_top:", key=K.form_button(sid, "wait"),
                                           width="stretch")
         else:
             first.form_submit_button("Join the waiting list", type="primary", on_click=join_waitlist, args=(sid,),
-                                     icon=":material/hourglass_top:", key=f"{K.form(sid)}__wait", width="stretch")
+                                     icon=":material/hourglass_top:", key=K.form_button(sid, "wait"), width="stretch")
             if not st.session_state.get(K.form_full(sid)):
                 _other_sessions(session, asked, version, in_form=True)
 

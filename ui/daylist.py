@@ -51,7 +51,7 @@ def day_list(sessions: Sequence[Session], where: str, *, empty: str = "No sessio
     for day, group in itertools.groupby(sessions, key=lambda s: s.session_date):
         st.markdown(f"##### {day:%A %-d %B}")
         for s in group:
-            with st.container(border=True, key=f"card_{where}_{s.id}"):
+            with st.container(border=True, key=K.day_card(where, s.id)):
                 text, button = st.columns([4, 1], vertical_alignment="center")
                 text.html(card_html(s))
                 open_it = may_book and bookable(s)

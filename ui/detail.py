@@ -16,6 +16,7 @@ from core.errors import CoreError
 from core.models import Hold, Session, WaitlistEntry
 from core.wording import places
 from ui import data, live
+from ui import keys as K
 from ui.auth import current_actor
 from ui.booking_form import booking_form
 from ui.booking_state import fresh_form
@@ -74,25 +75,17 @@ def _holds(session_id: str, held: list[Hold]) -> None:
 
 
 def _withdraw(session_id: str, entry_id: str, name: str) -> None:
-    st.session_state.pop(_asking(session_id), None)
+    st.session_state.pop(K.waitlist_asking(session_id), None)
     try:
         core_waitlist.withdraw(data.engine(), entry_id, actor=current_actor())
     except CoreError as exc:
-        st.session_state[_said(session_id)] = ("error", f"{as_text(name)}: {as_text(exc)}")
+        st.session_state[K.waitlist_feedback(session_id)] = ("error", f"{as_text(name)}: {as_text(exc)}")
     else:
-        st.session_state[_said(session_id)] = ("success", f"{as_text(name)} is off the waiting list.")
+        st.session_state[K.waitlist_feedback(session_id)] = ("success", f"{as_text(name)} is off the waiting list.")
 
 
 def _ask(session_id: str, entry_id: str) -> None:
-    st.session_state[_asking(session_id)] = entry_id
-
-
-def _asking(session_id: str) -> str:
-    return f"wl_asking_{session_id}"
-
-
-def _said(session_id: str) -> str:
-    return f"wl_feedback_{session_id}"
+    st.session_state[K.waitlist_asking(session_id)] = entry_id
 
 
 def _joined(e: WaitlistEntry) -> str:
@@ -105,7 +98,7 @@ def _waiting_list(s: Session, version: int) -> None:
     """Positions, who, how many places, and withdraw (asked twice: a place in the queue is not
     given back)."""
     session_id = str(s.id)
-    said = st.session_state.pop(_said(session_id), None)
+    said = st.session_state.pop(K.waitlist_feedback(session_id), None)
     if said:
         (st.success if said[0] == "success" else st.error)(said[1])
     entries = data.waiting_list(session_id, version) if s.waiting else []
@@ -115,7 +108,7 @@ def _waiting_list(s: Session, version: int) -> None:
     may_change = who is not None and who.can("staff")
     st.markdown(f"**Waiting list** ({len(entries)}) · first come, first served: each is booked automatically "
                 "when enough places free up")
-    asking = st.session_state.get(_asking(session_id))
+    asking = st.session_state.get(K.waitlist_asking(session_id))
     for e in entries:
         text, button = st.columns([4, 1], vertical_alignment="center")
         text.markdown(f"**{e.position}. {as_text(e.name)}** · {places(e.seats)}")
@@ -124,10 +117,10 @@ def _waiting_list(s: Session, version: int) -> None:
         if not may_change:
             continue
         if asking == str(e.id):
-            button.button("Yes, withdraw", key=f"wl_yes_{e.id}", type="primary", width="stretch",
+            button.button("Yes, withdraw", key=K.waitlist_entry(e.id, "yes"), type="primary", width="stretch",
                           on_click=_withdraw, args=(session_id, str(e.id), e.name))
         else:
-            button.button("Withdraw", key=f"wl_withdraw_{e.id}", width="stretch",
+            button.button("Withdraw", key=K.waitlist_entry(e.id, "withdraw"), width="stretch",
                           on_click=_ask, args=(session_id, str(e.id)),
                           help=f"Take {as_text(e.name)} off the waiting list (you will be asked to confirm)")
 

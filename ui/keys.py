@@ -127,3 +127,27 @@ AUDIT_SESSION = "audit_session"
 AUDIT_BOOKING = "audit_booking"
 AUDIT_CSV = "audit_csv"
 AUDIT_TABLE = "audit_table"
+
+
+def waitlist_asking(session_id: object) -> str:
+    """Which waiting-list entry the dialog is asking to withdraw."""
+    return f"wl_asking_{session_id}"
+
+
+def waitlist_feedback(session_id: object) -> str:
+    return f"wl_feedback_{session_id}"
+
+
+def waitlist_entry(entry_id: object, action: str) -> str:
+    """The withdraw / yes buttons of one waiting-list entry."""
+    return f"wl_{action}_{entry_id}"
+
+
+def day_card(where: str, session_id: object) -> str:
+    """A session's card in a day list ('cal', 'book', ...)."""
+    return f"card_{where}_{session_id}"
+
+
+def form_button(session_id: object, action: str) -> str:
+    """A button beside a session's booking form: release, hold_btn, wait, wait_refused."""
+    return f"{form(session_id)}__{action}"

@@ -77,5 +77,16 @@ REG_XLSX = "ops_reg_xlsx"
 REG_HTML = "ops_reg_html"
 REG_PREVIEW = "ops_reg_preview"
 
+# --- schedule: the confirm-first preview of a cut or a cancellation -----------------------------
+PREVIEW = "ops_preview"              # {"kind": "capacity" | "cancel", "session_id", "capacity", "reason"}
+PREVIEW_CONFIRM = "ops_preview_confirm"
+PREVIEW_DISCARD = "ops_preview_discard"
+PREVIEW_BOX = "ops_preview_box"
+
 # --- schedule page tabs --------------------------------------------------------------------------------
 SCHEDULE_TABS = "ops_schedule_tabs"
+
+
+def preview_move(booking_id: object) -> str:
+    """Where the preview of a cut or a cancellation moves this booking."""
+    return f"ops_preview_move_{booking_id}"

@@ -23,19 +23,13 @@ from ui.format import local_time, session_line, shown_label
 from ui.schedule_feedback import failed, rebook_rows, say
 from ui.text import as_text, isolated
 
-PREVIEW = "ops_preview"              # {"kind": "capacity" | "cancel", "session_id", "capacity", "reason"}
-PREVIEW_CONFIRM = "ops_preview_confirm"
-PREVIEW_DISCARD = "ops_preview_discard"
+PREVIEW = OK.PREVIEW  # kept importable from here: the edit screen sets it
 LEAVE = ""                           # the move choice "leave it where it is / mark for rebooking"
-
-
-def _move_choice(booking_id: object) -> str:
-    return f"ops_preview_move_{booking_id}"
 
 
 def _moves(seen: previews.Preview) -> list[tuple[Booking, str]]:
     """The (booking, target session id) pairs chosen in the preview."""
-    chosen = [(a.booking, st.session_state.get(_move_choice(a.booking.id), LEAVE)) for a in seen.affected]
+    chosen = [(a.booking, st.session_state.get(OK.preview_move(a.booking.id), LEAVE)) for a in seen.affected]
     return [(b, target) for b, target in chosen if target]
 
 
@@ -98,7 +92,7 @@ def preview_panel(s: Session) -> None:
         st.error(as_text(exc), icon=":material/error:")
         return
     cancel = asked["kind"] == "cancel"
-    with st.container(border=True, key="ops_preview_box"):
+    with st.container(border=True, key=OK.PREVIEW_BOX):
         n, places = len(seen.affected), seen.places_affected
         bookings = f"{wording.count(n, 'booking')} ({wording.places(places)})"
         if cancel:
@@ -134,7 +128,7 @@ def preview_panel(s: Session) -> None:
                 pick.error(f"No other {as_text(seen.session.course_type)} session has {wording.places(b.seats)}"
                            " free in the next three months.")
                 continue
-            pick.selectbox(f"Where {b.reference} goes", options, format_func=names.get, key=_move_choice(b.id),
+            pick.selectbox(f"Where {b.reference} goes", options, format_func=names.get, key=OK.preview_move(b.id),
                            label_visibility="collapsed")
         if cancel:
             moving = len(_moves(seen))
@@ -147,7 +141,7 @@ def preview_panel(s: Session) -> None:
             st.error(f"{', '.join(unmovable)} cannot be moved: cancel {'it' if len(unmovable) == 1 else 'them'} "
                      "from the session's detail first, or choose a higher capacity.", icon=":material/block:")
         left, right = st.columns(2)
-        left.button(yes, type="primary", key=PREVIEW_CONFIRM, on_click=_apply_preview, disabled=blocked,
+        left.button(yes, type="primary", key=OK.PREVIEW_CONFIRM, on_click=_apply_preview, disabled=blocked,
                     icon=":material/check:", width="stretch")
-        right.button("No, change nothing", key=PREVIEW_DISCARD, on_click=_discard_preview,
+        right.button("No, change nothing", key=OK.PREVIEW_DISCARD, on_click=_discard_preview,
                      icon=":material/undo:", width="stretch")
