@@ -20,8 +20,9 @@ from sqlalchemy.engine import Engine
 
 from core.config import get_settings
 from core.db import reading
-from core.exports import neutralise
+from core.exports.rows import neutralise
 from core.schema import bookings, changes, course_sessions
+from core.wording import session_label
 
 MAX_ROWS = 5000
 
@@ -119,7 +120,7 @@ def _uuid(value: object) -> uuid.UUID | None:
 def _label(row) -> str:
     if row is None:
         return ""
-    return f"{row.course_type}, {row.session_date:%a %-d %b %Y} {row.start_time:%H:%M}, {row.location}"
+    return session_label(row.course_type, row.session_date, row.location, start=row.start_time, year=True)
 
 
 def audit_entries(engine: Engine, f: AuditFilter | None = None, *, limit: int = 1000) -> list[AuditEntry]:

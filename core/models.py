@@ -6,6 +6,8 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
+from core.wording import session_label
+
 LOCATIONS: tuple[str, ...] = ("Location A", "Location B")
 AVAILABILITY_STATES: tuple[str, ...] = ("available", "almost_full", "full")
 PHASES: tuple[str, ...] = ("upcoming", "running", "over")  # set by core.availability from the clock
@@ -82,8 +84,7 @@ class Session:
     @property
     def label(self) -> str:
         """How staff name a session: 'First Aid at Work, Tue 3 Dec, Location A'."""
-        day = f"{self.session_date:%a} {self.session_date.day} {self.session_date:%b}"
-        return f"{self.course_type}, {day}, {self.location}"
+        return session_label(self.course_type, self.session_date, self.location)
 
 
 @dataclass(frozen=True)

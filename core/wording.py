@@ -46,9 +46,17 @@ def full_date(day: dt.date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
-def short_day(day: dt.date) -> str:
-    """'Tue 3 Dec'."""
-    return f"{day:%a} {day.day} {day:%b}"
+def short_day(day: dt.date, *, year: bool = False) -> str:
+    """'Tue 3 Dec' ('Tue 3 Dec 2025' with the year)."""
+    return f"{day:%a} {day.day} {day:%b}" + (f" {day:%Y}" if year else "")
+
+
+def session_label(course_type: str, day: dt.date, location: str, *, start: dt.time | None = None,
+                  year: bool = False) -> str:
+    """How staff name a session: 'First Aid at Work, Tue 3 Dec, Location A' (with `start` and
+    `year`: 'First Aid at Work, Tue 3 Dec 2025 09:00, Location A')."""
+    when = short_day(day, year=year) + (f" {start:%H:%M}" if start else "")
+    return f"{course_type}, {when}, {location}"
 
 
 def hours(start: dt.time, end: dt.time) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from core.config import get_settings
 from core.models import Booking, CourseType, Hold, Session
-from core.wording import places  # noqa: F401  (the screens import it from here too)
+from core.wording import hours, places, short_day  # noqa: F401  (places: the screens import it from here too)
 from ui.events import places_text, times_text
 from ui.text import as_text
 
@@ -45,7 +45,7 @@ def hold_length_text() -> str:
 
 def day_text(d: dt.date) -> str:
     """'Tue 3 Dec 2025'."""
-    return f"{d:%a} {d.day} {d:%b %Y}"
+    return short_day(d, year=True)
 
 
 def session_line(s: Session, *, shown=as_text) -> str:
@@ -61,8 +61,8 @@ def shown_label(s: Session, *, shown=as_text) -> str:
 
 def session_label(s: Session) -> str:
     """The schedule's pick list: 'Tue 3 Dec 2025 · 09:00-16:00 · FAW · Location A · 4 of 12 booked'."""
-    return (f"{s.session_date:%a} {s.session_date.day} {s.session_date:%b %Y} · {s.start_time:%H:%M}-"
-            f"{s.end_time:%H:%M} · {s.short_code} · {s.location} · {s.current_bookings} of {s.max_capacity} booked")
+    return (f"{day_text(s.session_date)} · {hours(s.start_time, s.end_time)} · {s.short_code} · {s.location} · "
+            f"{s.current_bookings} of {s.max_capacity} booked")
 
 
 def course_label(types: Sequence[CourseType]):

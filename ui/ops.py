@@ -240,7 +240,7 @@ def _register_label(by_id: dict[str, Session]):
         if value == "all":
             return f"Every session that day ({len(by_id)})"
         s = by_id[value]
-        return f"{s.start_time:%H:%M}-{s.end_time:%H:%M} · {s.course_type} · {s.location} · {s.current_bookings} booked"
+        return f"{wording.hours(s.start_time, s.end_time)} · {s.course_type} · {s.location} · {s.current_bookings} booked"
 
     return label
 
