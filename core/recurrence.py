@@ -53,6 +53,12 @@ class SeriesSpec:
     instructor_notes: str | None = None
     skip_dates: tuple[dt.date, ...] = ()
 
+    def session_on(self, day: dt.date) -> dict:
+        """The fields of the series' session on `day`, as create_sessions takes them."""
+        return dict(course_type=self.course_type, session_date=day, start_time=self.start_time,
+                    end_time=self.end_time, location=self.location, max_capacity=self.max_capacity,
+                    instructor_notes=self.instructor_notes)
+
     @property
     def until(self) -> dt.date:
         """The last day the series may fall on (inclusive)."""
@@ -122,9 +128,7 @@ def validate_spec(spec: SeriesSpec, *, capacity_limit: int | None = None) -> Non
         )
     if spec.last_date is not None and (spec.last_date - spec.first_date).days >= 7 * MAX_WEEKS:
         raise InvalidInput("last_date", f"A series can span at most {MAX_WEEKS} weeks: pick an earlier last date.")
-    validation.session(dict(course_type=spec.course_type, session_date=spec.first_date, start_time=spec.start_time,
-                            end_time=spec.end_time, location=spec.location, max_capacity=spec.max_capacity,
-                            instructor_notes=spec.instructor_notes), limit=capacity_limit)
+    validation.session(spec.session_on(spec.first_date), limit=capacity_limit)
 
 
 def series_dates(spec: SeriesSpec) -> tuple[list[dt.date], list[dt.date]]:
@@ -222,16 +226,5 @@ def create_series(
         )
     if not chosen:
         raise InvalidInput("weekdays", "Every date of this series clashes: nothing to create.")
-    specs = [
-        dict(
-            course_type=spec.course_type,
-            session_date=p.session_date,
-            start_time=p.start_time,
-            end_time=p.end_time,
-            location=spec.location,
-            max_capacity=spec.max_capacity,
-            instructor_notes=spec.instructor_notes,
-        )
-        for p in chosen
-    ]
+    specs = [spec.session_on(p.session_date) for p in chosen]
     return create_sessions(engine, specs, actor=actor, on_clash=on_clash)
