@@ -82,26 +82,26 @@ def _book_elsewhere(form_id: str, other_id: str) -> None:
     request = form.request(form_id)
     if request == EMPTY and st.session_state.get(K.form_result(form_id)):
         return
-    key = f"{form.idempotency_key(form_id, request)}-{other_id}"
-    try:
-        made = form.book(other_id, request, key)
-    except CoreError as exc:
-        form.refused(form_id, exc)
-        return
-    form.succeeded(form_id, request, key, made, form_id)
+    _book_on(form_id, other_id, request, f"{form.idempotency_key(form_id, request)}-{other_id}", by_field=True)
 
 
 def _book_alternative(form_id: str, other_id: str) -> None:
     """One click: the refused request, booked on another session instead."""
     full = st.session_state.get(K.form_full(form_id)) or {}
-    request = full.get("request")
-    if not request:
-        return
-    key = f"{full['attempt']}-{other_id}"  # a double click on the same button books once
+    if full.get("request"):  # the key: a double click on the same button books once
+        _book_on(form_id, other_id, full["request"], f"{full['attempt']}-{other_id}", by_field=False)
+
+
+def _book_on(form_id: str, other_id: str, request: dict, key: str, *, by_field: bool) -> None:
+    """Book `request` on session `other_id` for the form `form_id`; a refusal is shown by its
+    field (`by_field`) or above the form."""
     try:
         made = form.book(other_id, request, key)
     except CoreError as exc:
-        st.session_state[K.form_errors(form_id)] = {FORM_LEVEL: form.error_text(exc)}
+        if by_field:
+            form.refused(form_id, exc)
+        else:
+            st.session_state[K.form_errors(form_id)] = {FORM_LEVEL: form.error_text(exc)}
         return
     form.succeeded(form_id, request, key, made, form_id)
 
