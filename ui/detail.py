@@ -134,17 +134,23 @@ def _live(session_id: str, draw) -> None:
     @st.fragment(run_every=data.poll_seconds())
     def part() -> None:
         status = live.poll()
-        if status.version is None:
-            live.show_status(status)
-            return
-        try:
-            s, held = session_now(session_id, status.version)
-        except CoreError as exc:
-            st.error(as_text(exc))
-            return
-        draw(s, held, status)
+        if found := _session_or_say(session_id, status, live.show_status):
+            draw(*found, status)
 
     part()
+
+
+def _session_or_say(session_id: str, status: live.LiveStatus, away) -> tuple[Session, list[Hold]] | None:
+    """The session and its live holds at `status`; None after saying why not (`away(status)`
+    while the database has never been reached, else the core's error)."""
+    if status.version is None:
+        away(status)
+        return None
+    try:
+        return session_now(session_id, status.version)
+    except CoreError as exc:
+        st.error(as_text(exc))
+        return None
 
 
 def _counts_part(s: Session, held, status) -> None:
@@ -163,14 +169,11 @@ def _bookings_part(s: Session, held, status) -> None:
 @st.dialog("Session", width="large")
 def session_dialog(session_id: str) -> None:
     status = live.poll()
-    if status.version is None:
-        st.error("The database cannot be reached right now; try again in a moment.")
+    found = _session_or_say(session_id, status, lambda _: st.error(
+        "The database cannot be reached right now; try again in a moment."))
+    if not found:
         return
-    try:
-        s, _ = session_now(session_id, status.version)
-    except CoreError as exc:
-        st.error(as_text(exc))
-        return
+    s, _ = found
     _facts(s)
     _live(session_id, _counts_part)
     book_tab, list_tab = st.tabs(["Book places", "Bookings"])
