@@ -14,11 +14,7 @@ words = find.query_box()
 
 
 @live.fragment
-def found() -> None:
-    status = live.poll()
-    if page.waiting_for_database(status):
-        return
-    live.show_status(status)
+def found(status: live.LiveStatus) -> None:
     clicked = find.results(words, status.version)
     if clicked:
         open_session(clicked)

@@ -11,11 +11,11 @@ import datetime as dt
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from core import audit, availability, booking, catalog, changes, holds, waitlist
+from core import audit, availability, booking, catalog, changes, holds, search, waitlist
 from core.config import get_settings
 from core.db import get_engine
-from core.mail import sender
-from core.models import Booking, CourseType, Session, WaitlistEntry
+from core.mail import messages, sender
+from core.models import Booking, CourseType, Hold, Session, WaitlistEntry
 from core.reports import OccupancyReport, ReportScope, occupancy_report
 
 # Reads are cheap to redo and a page only ever needs the newest few: keep memory flat
@@ -180,3 +180,41 @@ def _audit_entries(url: str, version: int, f: audit.AuditFilter, limit: int) -> 
 
 def audit_entries(version: int, f: audit.AuditFilter, limit: int) -> list[audit.AuditEntry]:
     return _audit_entries(database_url(), version, f, limit)
+
+
+@st.cache_data(max_entries=_MAX_ENTRIES, show_spinner=False)
+def _holds(url: str, session_id: str, version: int) -> list[Hold]:
+    return holds.list_holds(_engine_for(url), session_id)
+
+
+def holds_of(session_id: object, version: int) -> list[Hold]:
+    """A session's live holds at `version` (ui.holds_panel.session_now reads again when one ran out)."""
+    return _holds(database_url(), str(session_id), version)
+
+
+@st.cache_data(max_entries=_FEW, show_spinner=False)
+def _found_bookings(url: str, words: str, version: int) -> search.SearchResult:
+    return search.find_bookings(_engine_for(url), words)
+
+
+def found_bookings(words: str, version: int) -> search.SearchResult:
+    return _found_bookings(database_url(), words, version)
+
+
+# The outbox: e-mails change without a change version of their own (sending), so a short ttl.
+@st.cache_data(max_entries=_FEW, show_spinner=False, ttl=2)
+def _mail_messages(url: str, version: int, reference: str, statuses: tuple[str, ...], limit: int) -> list:
+    return messages.list_messages(_engine_for(url), reference=reference or None, statuses=statuses, limit=limit)
+
+
+def mail_messages(version: int, reference: str, statuses: tuple[str, ...], limit: int) -> list:
+    return _mail_messages(database_url(), version, reference, statuses, limit)
+
+
+@st.cache_data(max_entries=32, show_spinner=False, ttl=2)
+def _deliveries(url: str, version: int, booking_ids: tuple) -> dict:
+    return messages.deliveries(_engine_for(url), booking_ids)
+
+
+def deliveries(version: int, booking_ids: tuple) -> dict:
+    return _deliveries(database_url(), version, booking_ids)

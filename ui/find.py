@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import search
+from core import wording
 from core.errors import InvalidInput
 from ui import data
 from ui import keys as K
@@ -60,15 +61,10 @@ def query_box() -> str:
     return (st.session_state.get(K.FIND_QUERY) or "").strip()
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _found(url: str, words: str, version: int) -> search.SearchResult:
-    return search.find_bookings(data.engine(), words)
-
-
 def found_html(f: search.FoundBooking) -> str:
     b, s = f.booking, f.session
     status = _STATUS.get(b.status)
-    head = (f"<b>{as_html(b.reference)}</b> · {as_html(b.contact_name)} · {b.seats} place{'s' if b.seats != 1 else ''}"
+    head = (f"<b>{as_html(b.reference)}</b> · {as_html(b.contact_name)} · {wording.places(b.seats)}"
             + (f' · <b style="color:#B91C1C">{status}</b>' if status else ""))
     when = (f"{as_html(s.course_type)} ({as_html(s.short_code)}) · {s.session_date:%a %-d %b %Y} · {times_text(s)}"
             f" · {as_html(s.location)} · {places_text(s)}")
@@ -86,7 +82,7 @@ def results(words: str, version: int) -> str | None:
                 icon=":material/search:")
         return None
     try:
-        result = _found(data.database_url(), words, version)
+        result = data.found_bookings(words, version)
     except InvalidInput as exc:
         st.warning(as_text(exc), icon=":material/search_off:")
         return None
@@ -95,7 +91,7 @@ def results(words: str, version: int) -> str | None:
                 "(the e-mail address or the phone number).", icon=":material/search_off:")
         return None
     count = len(result.found)
-    st.caption(f"{count} booking{'s' if count != 1 else ''} match{'es' if count == 1 else ''} {as_text(words)}"
+    st.caption(f"{wording.count(count, 'booking')} {wording.plural(count, 'matches', 'match')} {as_text(words)}"
                + (f" (the first {count}: type more to narrow it)" if result.more else "")
                + ". Sessions to come first, soonest first; then past ones.")
     clicked = None

@@ -87,18 +87,13 @@ def release(session_id: str) -> None:
     st.session_state[hold_notice(session_id)] = f"Released the {places(hold['seats'])} you held."
 
 
-@st.cache_data(max_entries=48, show_spinner=False)
-def _cached_holds(url: str, session_id: str, version: int) -> list[Hold]:
-    return core_holds.list_holds(data.engine(), session_id)
-
-
 def session_now(session_id: object, version: int) -> tuple[Session, list[Hold]]:
     """The session and its live holds at `version`, read afresh when a hold ran out since:
     expiry writes nothing, so the change version does not move when it happens."""
     s = data.session(session_id, version)
     if not s.held:
         return s, []
-    kept = _cached_holds(data.database_url(), str(session_id), version)
+    kept = data.holds_of(session_id, version)
     now = utc_now()
     if sum(h.seats for h in kept) == s.held and all(h.expires_at > now for h in kept):
         return s, kept

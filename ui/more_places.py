@@ -14,7 +14,7 @@ import time
 import streamlit as st
 
 from core.additions import add_places
-from core.errors import DuplicateAttendee, SessionFull
+from core.errors import CoreError, DuplicateAttendee, SessionFull
 from ui import booking_state as form
 from ui import data
 from ui import keys as K
@@ -48,7 +48,7 @@ def _add(form_id: str) -> None:
         forget(form_id)
         form.refused_full(form_id, request, exc)
         return
-    except Exception as exc:
+    except CoreError as exc:
         st.session_state[K.form_errors(form_id)] = {form.FORM_LEVEL: form.error_text(exc)}
         return
     forget(form_id)

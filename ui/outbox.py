@@ -12,8 +12,9 @@ import re
 
 import streamlit as st
 
+from core import wording
 from core.config import get_settings, local_from_utc
-from core.errors import BookingError
+from core.errors import CoreError
 from core.mail import details, messages
 from core.mail.messages import Delivery, MessageView
 from core.outbox import consumer_status
@@ -31,24 +32,16 @@ STATUS_ICONS = {"queued": ":material/schedule_send:", "sent": ":material/mark_em
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.S | re.I)
 
 
-@st.cache_data(max_entries=16, show_spinner=False, ttl=2)
-def _messages(url: str, version: int, reference: str, statuses: tuple[str, ...]) -> list[MessageView]:
-    return messages.list_messages(data.engine(), reference=reference or None, statuses=statuses, limit=SHOWN)
-
-
-@st.cache_data(max_entries=32, show_spinner=False, ttl=2)
-def _deliveries(url: str, version: int, booking_ids: tuple) -> dict:
-    return messages.deliveries(data.engine(), booking_ids)
 
 
 def mode_note() -> None:
     """Say whether e-mails are sent, or kept here; and events the sender could not turn into e-mails."""
     try:
         status = consumer_status(data.engine(), messages.CONSUMER)
-    except BookingError:
+    except CoreError:
         status = None
     if status and (status.failing or status.skipped):
-        st.warning(f"{len(status.failing)} change{'s' if len(status.failing) != 1 else ''} could not be turned into "
+        st.warning(f"{wording.count(len(status.failing), 'change')} could not be turned into "
                    f"e-mails yet (retrying), {status.skipped} given up on: see the log of the app.",
                    icon=":material/warning:")
     if get_settings().smtp is None:
@@ -80,7 +73,7 @@ def _title(m: MessageView) -> str:
 def _resend(message_id: str) -> None:
     try:
         again = messages.resend(data.engine(), message_id, actor=current_actor())
-    except BookingError as exc:
+    except CoreError as exc:
         st.session_state[K.FEEDBACK] = ("error", str(exc))
         return
     st.session_state[K.FEEDBACK] = ("success", f"Queued again for {again.recipient}.")
@@ -91,12 +84,12 @@ def message_list(version: int, reference: str, statuses: tuple[str, ...]) -> Non
     feedback = st.session_state.pop(K.FEEDBACK, None)
     if feedback:
         (st.success if feedback[0] == "success" else st.error)(as_text(feedback[1]))
-    shown = _messages(data.database_url(), version, reference, statuses)
+    shown = data.mail_messages(version, reference, statuses, SHOWN)
     if not shown:
         st.info("No e-mail matches." if reference or statuses else "No e-mails yet: they appear here as "
                 "bookings are made, cancelled and moved.", icon=":material/search_off:")
         return
-    st.caption(f"{len(shown)} e-mail{'s' if len(shown) != 1 else ''}, newest first"
+    st.caption(f"{wording.count(len(shown), 'e-mail')}, newest first"
                + (f" (the newest {SHOWN}: filter by booking reference for older ones)" if len(shown) >= SHOWN else "")
                + ". Times are at the sites.")
     for m in shown:
@@ -105,7 +98,7 @@ def message_list(version: int, reference: str, statuses: tuple[str, ...]) -> Non
 
 
 def _message(m: MessageView) -> None:
-    attempts = f"{m.attempts} attempt{'s' if m.attempts != 1 else ''}" if m.attempts else None
+    attempts = wording.count(m.attempts, 'attempt') if m.attempts else None
     st.html(html_line(m.reference or "no booking", _when(m), attempts, m.message_id, muted=True))
     if m.last_error:
         st.error(f"Not delivered: {as_text(m.last_error)}", icon=":material/error:")
@@ -125,8 +118,8 @@ def _message(m: MessageView) -> None:
 def delivery_note(booking_id, version: int) -> None:
     """One line under a booking: how its e-mails fared; a failure stands out."""
     try:
-        found: Delivery | None = _deliveries(data.database_url(), version, (booking_id,)).get(booking_id)
-    except BookingError:
+        found: Delivery | None = data.deliveries(version, (booking_id,)).get(booking_id)
+    except CoreError:
         return
     if found is None:
         return
@@ -147,7 +140,7 @@ def _save_site(name: str) -> None:
         details.save_site(data.engine(), name, address=st.session_state[K.site_field(name, "address")],
                           directions=st.session_state[K.site_field(name, "directions")], actor=current_actor())
         st.session_state[K.FEEDBACK] = ("success", f"Saved the address and directions of {name}.")
-    except BookingError as exc:
+    except CoreError as exc:
         st.session_state[K.FEEDBACK] = ("error", str(exc))
 
 
@@ -157,7 +150,7 @@ def _save_course(name: str) -> None:
                                  joining_instructions=st.session_state[K.course_field(name, "joining")],
                                  reminder_days=st.session_state[K.course_field(name, "days")], actor=current_actor())
         st.session_state[K.FEEDBACK] = ("success", f"Saved what the e-mails say about {name}.")
-    except BookingError as exc:
+    except CoreError as exc:
         st.session_state[K.FEEDBACK] = ("error", str(exc))
 
 

@@ -14,7 +14,7 @@ The names below are the package's public face: import them from `core.exports`.
 
 from core.exports.csv import sessions_csv
 from core.exports.files import FORMATS, MIME, ExportFile, export_sessions
-from core.exports.ics import load_modified, sessions_ics
+from core.exports.ics import UID_DOMAIN, load_modified, sessions_ics
 from core.exports.queries import ExportScope, LocalTime, load_bookings, load_sessions, utc_to_local
 from core.exports.register import REGISTER_HEADERS, Register, RegisterRow, load_registers, register_html
 from core.exports.rows import BOOKING_HEADERS, FORMULA_TRIGGERS, SESSION_HEADERS, neutralise, session_row
@@ -22,7 +22,7 @@ from core.exports.xlsx import PROGRESS_EVERY, register_xlsx, sessions_xlsx
 
 __all__ = [
     "BOOKING_HEADERS", "FORMATS", "FORMULA_TRIGGERS", "MIME", "PROGRESS_EVERY", "REGISTER_HEADERS",
-    "SESSION_HEADERS", "ExportFile", "ExportScope", "LocalTime", "Register", "RegisterRow", "export_sessions",
+    "SESSION_HEADERS", "UID_DOMAIN", "ExportFile", "ExportScope", "LocalTime", "Register", "RegisterRow", "export_sessions",
     "load_bookings", "load_modified", "load_registers", "load_sessions", "neutralise", "register_html",
     "register_xlsx", "session_row", "sessions_csv", "sessions_ics", "sessions_xlsx", "utc_to_local",
 ]

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 
 from core import db
 from core.config import SmtpServer, get_settings, utc_now
-from core.errors import BookingError
+from core.errors import CoreError
 from core.mail import messages as mq
 from core.mail.reminders import queue_reminders
 from core.mail.smtp import BadAddress, Connection, Permanent, ServerAway, Temporary, build, sender_address
@@ -189,7 +189,7 @@ def start_sender(engine: Engine, every: float = PASS_SECONDS, *, start: Start = 
                     run_once(current, start=start, reminders=due, **send)
                     if due:
                         last_reminders = time.monotonic()
-                except BookingError as exc:  # database away or busy: try again next pass
+                except CoreError as exc:  # database away or busy: try again next pass
                     log.info("mail sender: %s", exc)
                 except Exception as exc:  # noqa: BLE001  (never let the sender die)
                     if stop.is_set() or "Interrupt" in type(getattr(exc, "orig", exc)).__name__:
@@ -250,7 +250,7 @@ def _send_mail(args) -> str:
             total.add(run_once(engine, start=args.start, reminders=due, lease=args.lease))
             if due:
                 last_reminders = time.monotonic()
-        except BookingError as exc:
+        except CoreError as exc:
             log.warning("mail sender: %s", exc)
         stop.wait(args.every)
     return f"Mail: {total}."

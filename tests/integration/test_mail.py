@@ -234,7 +234,7 @@ def test_handling_an_event_twice_queues_its_messages_once(mail_engine, new_sessi
     from core.db import write
 
     _book(mail_engine, new_session())
-    event = next(c for c in changes.audit_log(mail_engine) if c.action == "booking.created")
+    event = next(c for c in changes.changes_since(mail_engine).changes if c.action == "booking.created")
     for _ in range(2):
         write(mail_engine, lambda conn: messages.handle_event(conn, event))
     assert len(messages.list_messages(mail_engine)) == 1
