@@ -211,6 +211,11 @@ def mail_messages(version: int, reference: str, statuses: tuple[str, ...], limit
     return _mail_messages(database_url(), version, reference, statuses, limit)
 
 
+def forget_mail_messages() -> None:
+    """After a resend: the list is read again at once, not after the ttl."""
+    _mail_messages.clear()
+
+
 @st.cache_data(max_entries=32, show_spinner=False, ttl=2)
 def _deliveries(url: str, version: int, booking_ids: tuple) -> dict:
     return messages.deliveries(_engine_for(url), booking_ids)

@@ -77,7 +77,7 @@ def _resend(message_id: str) -> None:
         st.session_state[K.FEEDBACK] = ("error", str(exc))
         return
     st.session_state[K.FEEDBACK] = ("success", f"Queued again for {again.recipient}.")
-    _messages.clear()
+    data.forget_mail_messages()
 
 
 def message_list(version: int, reference: str, statuses: tuple[str, ...]) -> None:
