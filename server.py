@@ -34,7 +34,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from core import feeds, holds, notify
+from core import feeds, holds, notify, requalification
 from core.auth import feed_token
 from core.mail import sender as mail_sender
 from core.changes import latest_version
@@ -228,9 +228,11 @@ async def lifespan(_app):
     # expired holds must free their places in a process that only serves the feeds.
     holds.start_expiry_sweeper(engine)
     mail_sender.start_sender(engine)  # booking e-mails (kept for the Outbox page without SMTP_URL)
+    requalification.start_reminder_finder(engine)
     try:
         yield
     finally:
+        requalification.stop_reminder_finder(engine)
         mail_sender.stop_sender(engine)
         holds.stop_expiry_sweeper(engine)
         notify.stop()

@@ -1,4 +1,4 @@
-"""Command line: python -m core migrate | seed-demo | check | export | send-mail ...
+"""Command line: python -m core migrate | seed-demo | check | export | send-mail | remind-requalification ...
 
 Errors print one line naming what to fix and exit with status 2.
 """
@@ -53,11 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
     from core.importer import add_import_parser
     from core.mail.sender import add_send_mail_parser
     from core.passwords import add_hash_password_parser
+    from core.requalification import add_reminders_parser
 
     add_export_parser(sub)
     add_import_parser(sub)
     add_hash_password_parser(sub)
     add_send_mail_parser(sub)
+    add_reminders_parser(sub)
     return parser
 
 

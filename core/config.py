@@ -7,6 +7,8 @@ LIVE_POLL_SECONDS   how often open pages ask for changes; default 2
 HOLD_MINUTES        how long a hold keeps places for a caller; default 10
 APP_NOW             start the app's clock at this time at the sites (2027-02-28T16:30), for a
                     demo or a test run at a chosen date; time runs on from there
+REQUALIFY_REMINDER_DAYS  days before a certificate expires that its holder is reminded to
+                    requalify, comma-separated; default 90,30
 FEED_ALLOWED_ORIGINS  comma-separated origins (https://www.example.co.uk) whose pages may
                     read the feeds from the browser (CORS); none by default
 SMTP_URL            where booking e-mails go: smtp://user:pass@host:587?starttls=1 or
@@ -72,6 +74,7 @@ class Settings:
     push_min_gap_seconds: float = 0.2
     push_heartbeat_seconds: float = 15.0
     feed_token: str | None = None  # FEED_TOKEN from the environment (the secrets' one: core.auth.feed_token)
+    reminder_days: tuple[int, ...] = (90, 30)  # largest first (REQUALIFY_REMINDER_DAYS)
 
 
 def _secrets() -> dict:
@@ -130,6 +133,7 @@ def get_settings() -> Settings:
         # Streamlit's secrets (which `streamlit run --secrets.files` may point elsewhere) are
         # read by the server through st.secrets; only the environment's token is read here.
         feed_token=os.environ.get("FEED_TOKEN") or None,
+        reminder_days=_reminder_days(_setting("REQUALIFY_REMINDER_DAYS", secrets, "90,30")),
     )
 
 
@@ -154,6 +158,12 @@ def smtp_server(raw: str) -> SmtpServer | None:
         password=unquote(url.password) if url.password else None,
         timeout=_number("SMTP_URL timeout", (query.get("timeout") or ["20"])[0], float, 1, 300),
     )
+
+
+def _reminder_days(raw: str) -> tuple[int, ...]:
+    """'90,30' -> (90, 30): whole days from 1 to 366, largest first, each once."""
+    days = {_number("REQUALIFY_REMINDER_DAYS", part.strip(), int, 1, 366) for part in raw.split(",") if part.strip()}
+    return tuple(sorted(days, reverse=True))
 
 
 def _app_now(raw: str, zone: ZoneInfo) -> dt.datetime | None:

@@ -12,24 +12,21 @@ writes still treat an expired hold as over.
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import logging
-import threading
 import uuid
-import weakref
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core import db, places, validation
+from core import background, places, validation
 from core.booking import EMAILS, _check_not_booked_yet
 from core.access import Actor, require
 from core.changes import record
 from core.config import get_settings, utc_now
 from core.db import reading, write
-from core.errors import CoreError, HoldNotActive, InvalidInput
+from core.errors import HoldNotActive, InvalidInput
 from core.models import Booking, Hold
 from core.schema import holds as hd
 
@@ -196,8 +193,7 @@ def get_hold(engine: Engine, hold_id: object) -> Hold:
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 5.0
-_sweepers: weakref.WeakKeyDictionary[Engine, tuple[threading.Thread, threading.Event]] = weakref.WeakKeyDictionary()
-_sweepers_lock = threading.Lock()
+SWEEPER = "hold-expiry-sweeper"
 
 
 def expire_due_holds(engine: Engine) -> int:
@@ -225,44 +221,11 @@ def expire_due_holds(engine: Engine) -> int:
 def start_expiry_sweeper(engine: Engine, every: float = SWEEP_SECONDS) -> None:
     """Run `expire_due_holds` every few seconds in a daemon thread (once per engine).
 
-    Stopped by `stop_expiry_sweeper`, and at interpreter exit (a thread cut off in the
-    middle of a database call at exit can abort the process).
+    Stopped by `stop_expiry_sweeper`, and at interpreter exit (core/background.py).
     """
-    with _sweepers_lock:
-        running = _sweepers.get(engine)
-        if running and running[0].is_alive():
-            return
-        ref, stop = weakref.ref(engine), threading.Event()
-
-        def loop() -> None:
-            while not stop.wait(every):
-                current = ref()
-                if current is None:
-                    return
-                try:
-                    expire_due_holds(current)
-                except CoreError as exc:  # database away: try again next round
-                    log.info("hold sweeper: %s", exc)
-                except Exception as exc:  # noqa: BLE001  (never let the sweeper die)
-                    if stop.is_set() or "Interrupt" in type(getattr(exc, "orig", exc)).__name__:
-                        return  # stopping, or the process is exiting and the database cut us off
-                    log.exception("hold sweeper failed")
-                del current
-
-        thread = threading.Thread(target=loop, name="hold-expiry-sweeper", daemon=True)
-        _sweepers[engine] = (thread, stop)
-        thread.start()
+    background.start(engine, SWEEPER, expire_due_holds, every, what="hold sweeper", logger=log)
 
 
 def stop_expiry_sweeper(engine: Engine | None = None, timeout: float = 5.0) -> None:
     """Stop the sweeper of `engine` (None: every sweeper) and wait for it."""
-    with _sweepers_lock:
-        chosen = [v for k, v in _sweepers.items() if engine is None or k is engine]
-    for thread, stop in chosen:
-        stop.set()
-    for thread, _ in chosen:
-        thread.join(timeout)
-
-
-atexit.register(stop_expiry_sweeper)
-db.on_forget(stop_expiry_sweeper)
+    background.stop(engine, SWEEPER, timeout)

@@ -30,6 +30,7 @@ course_types = sa.Table(
     sa.Column("sort_order", sa.Integer, nullable=False, server_default="0"),
     sa.Column("joining_instructions", sa.Text),   # what to bring (e-mails); NULL: none
     sa.Column("reminder_days", sa.Integer),       # reminder e-mail this many days before; NULL: 3
+    sa.Column("certificate_months", sa.Integer),  # none: the course gives no certificate
 )
 
 course_sessions = sa.Table(
@@ -203,4 +204,63 @@ sites = sa.Table(
     sa.Column("name", sa.String(50), primary_key=True),
     sa.Column("address", sa.Text, nullable=False),
     sa.Column("directions", sa.Text, nullable=False),
+)
+
+# People, attendance and certificates (migration 0006). A person is recognised by the keys
+# in person_keys ("e:<e-mail>", else "n:<name>|<company>", lower case); a merge moves keys.
+people = sa.Table(
+    "people",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(254)),
+    sa.Column("company", sa.String(200)),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+person_keys = sa.Table(
+    "person_keys",
+    metadata,
+    sa.Column("match_key", sa.String(460), primary_key=True),
+    sa.Column("person_id", sa.Uuid, nullable=False),
+)
+
+attendance = sa.Table(
+    "attendance",
+    metadata,
+    sa.Column("booking_id", sa.Uuid, primary_key=True),
+    sa.Column("seat_no", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("session_id", sa.Uuid, nullable=False),
+    sa.Column("person_id", sa.Uuid, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(254)),
+    sa.Column("attended", sa.Boolean, nullable=False),
+    sa.Column("passed", sa.Boolean),  # None: absent, or the result not given yet
+    sa.Column("marked_at", sa.DateTime, nullable=False),
+    sa.Column("marked_by", sa.String(200)),
+)
+
+certificates = sa.Table(
+    "certificates",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("number", sa.String(40), nullable=False, unique=True),
+    sa.Column("person_id", sa.Uuid, nullable=False),
+    sa.Column("course_type", sa.String(100), nullable=False),
+    sa.Column("issued_on", sa.Date, nullable=False),
+    sa.Column("expires_on", sa.Date, nullable=False),
+    sa.Column("session_id", sa.Uuid, nullable=False),
+    sa.Column("booking_id", sa.Uuid, nullable=False),
+    sa.Column("seat_no", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# One row per reminder found due: the key (certificate, threshold) makes it happen once.
+requalification_reminders = sa.Table(
+    "requalification_reminders",
+    metadata,
+    sa.Column("certificate_id", sa.Uuid, primary_key=True),
+    sa.Column("threshold_days", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("person_id", sa.Uuid, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
 )

@@ -11,7 +11,7 @@ import datetime as dt
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from core import audit, availability, booking, catalog, changes, holds, search, waitlist
+from core import audit, availability, booking, catalog, changes, holds, requalification, search, waitlist
 from core.config import get_settings
 from core.db import get_engine
 from core.mail import messages, sender
@@ -32,6 +32,7 @@ def _engine_for(url: str) -> Engine:
     engine = get_engine(url)
     holds.start_expiry_sweeper(engine)  # expired holds free their places promptly
     sender.start_sender(engine)  # booking e-mails, after commit
+    requalification.start_reminder_finder(engine)  # reminders due today, once each
     return engine
 
 

@@ -129,11 +129,13 @@ def test_a_hold_running_out_between_two_requests_changes_the_etag_sequence_and_b
 
 def test_the_server_starts_the_hold_sweeper_with_the_app_not_with_the_first_page(engine, client):
     import server
+    from core import background
 
     holds.stop_expiry_sweeper()
     with TestClient(Starlette(routes=server.FEED_ROUTES, lifespan=server.lifespan)):
-        assert any(k is engine for k in holds._sweepers)
-    assert not any(thread.is_alive() for thread, _ in holds._sweepers.values())
+        sweeper = background.thread(engine, holds.SWEEPER)
+        assert sweeper is not None and sweeper.is_alive()
+    assert not sweeper.is_alive()
 
 
 # --- CORS ------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from core import booking, changes, errors, holds, sessions, waitlist
+from core import background, booking, changes, errors, holds, sessions, waitlist
 from core.availability import find_sessions, get_session
 from tests.conftest import assert_invariants
 from tests.integration.test_races import _race
@@ -242,7 +242,7 @@ def test_a_sweeper_cut_off_by_the_database_at_exit_ends_quietly(engine, monkeypa
     monkeypatch.setattr(holds, "expire_due_holds", failing)
     caplog.set_level(logging.INFO, logger=holds.log.name)
     holds.start_expiry_sweeper(engine, every=0.01)
-    thread, _ = holds._sweepers[engine]
+    thread = background.thread(engine, holds.SWEEPER)
     thread.join(timeout=10)
     assert failed_once.is_set() and not thread.is_alive()
     assert len(calls) == 2  # went on after the first failure, ended at the interruption

@@ -1,0 +1,330 @@
+"""Attendance, certificates, people and requalification reminders, on DuckDB and PostgreSQL.
+
+Every date here comes from a clock the test sets (never today's date)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+import core.clock
+from core import attendance, background, certificates, changes, errors, people, requalification
+from core.booking import book
+from core.clock import ManualClock
+from core.config import get_settings
+from core.db import forget_engine, get_engine
+from core.models import Attendee
+from core.sessions import create_session
+from tests.actors import ADMIN, STAFF
+from tests.conftest import assert_invariants
+
+
+class SiteClock:
+    """The core's one clock, set in wall-clock time at the sites."""
+
+    def __init__(self, monkeypatch, local: dt.datetime):
+        self._clock = ManualClock(self._utc(local))
+        monkeypatch.setattr(core.clock, "_override", self._clock)
+
+    @staticmethod
+    def _utc(local: dt.datetime) -> dt.datetime:
+        zone = get_settings().timezone
+        return local.replace(tzinfo=zone).astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+    def set(self, local: dt.datetime) -> None:
+        self._clock.set(self._utc(local))
+
+    def set_utc(self, utc: dt.datetime) -> None:
+        self._clock.set(utc)
+
+
+def _session(engine, day: dt.date, course="First Aid at Work", location="Location A", capacity=12):
+    return create_session(engine, course_type=course, session_date=day, start_time="09:00", end_time="16:30",
+                          location=location, max_capacity=capacity, actor=ADMIN)
+
+
+def _book(engine, session, *people_, company="ACME Ltd", contact=("Pat Office", "office@acme.example"), seats=None):
+    return book(engine, session.id, contact_name=contact[0], contact_email=contact[1], company=company,
+                seats=seats or len(people_), attendees=[Attendee(n, m) for n, m in people_], actor=STAFF)
+
+
+def _events(engine, action: str) -> list:
+    return [c for c in changes.changes_since(engine).changes if c.action == action]
+
+
+def _certified(engine, clock, day: dt.date, name="Ana Jones", email="ana@acme.example", course="First Aid at Work"):
+    """A session on `day` (clock moved there), `name` booked and marked passed: their certificate."""
+    clock.set(dt.datetime.combine(day - dt.timedelta(days=20), dt.time(9)))
+    session = _session(engine, day, course=course)
+    made = _book(engine, session, (name, email))
+    clock.set(dt.datetime.combine(day, dt.time(17)))
+    attendance.mark(engine, made.id, 1, "attended_passed", actor=STAFF)
+    [cert] = [c for c in certificates.list_certificates(engine) if c.booking_id == made.id]
+    return cert
+
+
+@pytest.mark.parametrize("issued, months, expires", [
+    (dt.date(2028, 2, 29), 36, dt.date(2031, 2, 28)),
+    (dt.date(2028, 2, 29), 12, dt.date(2029, 2, 28)),
+    (dt.date(2028, 2, 29), 48, dt.date(2032, 2, 29)),
+    (dt.date(2027, 8, 31), 6, dt.date(2028, 2, 29)),
+    (dt.date(2027, 1, 15), 36, dt.date(2030, 1, 15)),
+])
+def test_a_certificate_expires_on_a_date_that_exists(issued, months, expires):
+    assert certificates.expiry_date(issued, months) == expires
+
+
+def test_course_types_say_how_long_their_certificate_lasts_and_admins_change_it(engine):
+    assert certificates.validity_months(engine) == {
+        "Emergency First Aid at Work": 36, "First Aid at Work": 36, "Paediatric First Aid": 36, "CPR and AED": 12}
+    with pytest.raises(errors.NotPermitted):
+        certificates.set_validity(engine, "CPR and AED", 24, actor=STAFF)
+    with pytest.raises(errors.InvalidInput, match="Certificate validity") as refused:
+        certificates.set_validity(engine, "CPR and AED", 500, actor=ADMIN)
+    assert refused.value.field == "certificate_months"
+    assert certificates.set_validity(engine, "CPR and AED", 24, actor=ADMIN) == 24
+    assert certificates.set_validity(engine, "Paediatric First Aid", None, actor=ADMIN) is None
+    assert certificates.validity_months(engine)["CPR and AED"] == 24
+    [saved] = _events(engine, "course_type.certificate_validity")[:1]
+    assert saved.details == {"name": "CPR and AED", "before": 12, "after": 24}
+
+
+def test_a_register_marked_on_29_february_issues_certificates_to_28_february_and_completes_the_session(engine, monkeypatch):
+    clock = SiteClock(monkeypatch, dt.datetime(2028, 2, 1, 9))
+    session = _session(engine, dt.date(2028, 2, 29))
+    made = _book(engine, session, ("Ana Jones", "ana@acme.example"), ("Ben Lee", None), seats=3)
+    with pytest.raises(errors.InvalidInput, match="has not happened yet") as early:
+        attendance.mark(engine, made.id, 1, "attended_passed", actor=STAFF)
+    assert early.value.field == "session_id"
+    clock.set(dt.datetime(2028, 2, 29, 16, 45))
+    register = attendance.mark(engine, made.id, 1, "attended_passed", actor=STAFF)
+    assert (register.marked, len(register.seats), register.complete) == (1, 3, False)
+    attendance.mark(engine, made.id, 2, "attended_not_passed", actor=STAFF)
+    with pytest.raises(errors.InvalidInput, match="booked without a name") as unnamed:
+        attendance.mark(engine, made.id, 3, "absent", actor=STAFF)
+    assert unnamed.value.field == "name"
+    register = attendance.mark(engine, made.id, 3, "absent", name="Cy Okafor", actor=STAFF)
+    assert register.complete and register.session.status == "completed"
+    assert [attendance.outcome_text(s) for s in register.seats] == ["Attended, passed", "Attended, not passed", "Absent"]
+    [cert] = certificates.list_certificates(engine, company="acme ltd")
+    assert (cert.name, cert.email, cert.company, cert.course_type) == ("Ana Jones", "ana@acme.example", "ACME Ltd",
+                                                                        "First Aid at Work")
+    assert (cert.issued_on, cert.expires_on) == (dt.date(2028, 2, 29), dt.date(2031, 2, 28))
+    assert cert.number.startswith("FAW-2028-") and register.seats[0].certificate == cert.number
+    assert [c.action for c in _events(engine, "session.completed")] == ["session.completed"]
+    assert len(_events(engine, "attendance.marked")) == 3
+    assert {p.name for p in people.find_people(engine)} == {"Ana Jones", "Ben Lee", "Cy Okafor"}
+
+
+def test_correcting_a_pass_takes_the_certificate_back(engine, monkeypatch):
+    clock = SiteClock(monkeypatch, dt.datetime(2027, 5, 1, 9))
+    cert = _certified(engine, clock, dt.date(2027, 5, 20))
+    attendance.mark(engine, cert.booking_id, 1, "attended_not_passed", actor=STAFF)
+    assert certificates.list_certificates(engine) == []
+    assert [c.details["number"] for c in _events(engine, "certificate.withdrawn")] == [cert.number]
+    attendance.mark(engine, cert.booking_id, 1, "attended_passed", actor=STAFF)
+    assert len(certificates.list_certificates(engine)) == 1
+
+
+def test_a_course_without_a_certificate_issues_none(engine, monkeypatch):
+    clock = SiteClock(monkeypatch, dt.datetime(2027, 5, 1, 9))
+    certificates.set_validity(engine, "CPR and AED", None, actor=ADMIN)
+    session = _session(engine, dt.date(2027, 5, 20), course="CPR and AED")
+    made = _book(engine, session, ("Ana Jones", "ana@acme.example"))
+    clock.set(dt.datetime(2027, 5, 20, 17))
+    assert attendance.mark(engine, made.id, 1, "attended_passed", actor=STAFF).complete
+    assert certificates.list_certificates(engine) == []
+
+
+def test_one_person_per_email_and_per_name_and_company_without_one(engine, monkeypatch):
+    clock = SiteClock(monkeypatch, dt.datetime(2027, 5, 1, 9))
+    first = _certified(engine, clock, dt.date(2027, 5, 20), name="Ana Jones", email="ANA@acme.example")
+    again = _certified(engine, clock, dt.date(2027, 6, 21), name="Ana M. Jones", email="ana@acme.example",
+                       course="CPR and AED")
+    assert first.person_id == again.person_id
+    clock.set(dt.datetime(2027, 6, 1, 9))
+    s1, s2 = _session(engine, dt.date(2027, 6, 22)), _session(engine, dt.date(2027, 6, 23), course="CPR and AED")
+    b1, b2 = _book(engine, s1, ("Ben  Lee", None)), _book(engine, s2, ("ben lee", None))
+    clock.set(dt.datetime(2027, 6, 23, 17))
+    attendance.mark(engine, b1.id, 1, "absent", actor=STAFF)
+    attendance.mark(engine, b2.id, 1, "absent", actor=STAFF)
+    assert sorted(p.name for p in people.find_people(engine)) == ["Ana Jones", "Ben Lee"]
+
+
+def test_merging_two_records_of_one_person_keeps_every_certificate_and_their_history(engine, monkeypatch):
+    clock = SiteClock(monkeypatch, dt.datetime(2027, 5, 1, 9))
+    work = _certified(engine, clock, dt.date(2027, 5, 20), name="Ana Jones", email="ana@acme.example")
+    home = _certified(engine, clock, dt.date(2027, 6, 21), name="Ana Jones", email="ana.jones@mail.example",
+                      course="Paediatric First Aid")
+    assert work.person_id != home.person_id
+    with pytest.raises(errors.InvalidInput, match="two different"):
+        people.merge_people(engine, work.person_id, work.person_id, actor=STAFF)
+    kept = people.merge_people(engine, work.person_id, home.person_id, actor=STAFF)
+    assert kept.id == work.person_id and [p.id for p in people.find_people(engine, "ana")] == [kept.id]
+    held = people.history(engine, kept.id)
+    assert {c.number for c in held.certificates} == {work.number, home.number}
+    assert len(held.bookings) == 2 and len(held.attendance) == 2
+    with pytest.raises(errors.InvalidInput, match="merged into another"):
+        people.get_person(engine, home.person_id)
+    # a later booking under either e-mail is the same person's
+    clock.set(dt.datetime(2027, 7, 1, 9))
+    later = _session(engine, dt.date(2027, 7, 20), course="Paediatric First Aid")
+    _book(engine, later, ("Ana Jones", "ana.jones@mail.example"))
+    assert len(people.history(engine, kept.id).bookings) == 3
+    [merged] = _events(engine, "person.merged")
+    assert merged.details["merged"] == str(home.person_id) and merged.actor == STAFF.name
+
+
+def test_due_to_requalify_lists_certificates_expiring_within_90_days_with_sessions_that_have_places(engine, monkeypatch):
+    clock = SiteClock(monkeypatch, dt.datetime(2027, 1, 1, 9))
+    cpr = _certified(engine, clock, dt.date(2027, 1, 20), course="CPR and AED")      # expires 2028-01-20
+    clock.set(dt.datetime(2027, 11, 1, 9))
+    full = _session(engine, dt.date(2027, 12, 6), course="CPR and AED", capacity=1)
+    _book(engine, full, ("Someone Else", "else@other.example"))
+    open_b = _session(engine, dt.date(2027, 12, 8), course="CPR and AED", location="Location B")
+    _session(engine, dt.date(2027, 12, 9), course="First Aid at Work")
+    clock.set(dt.datetime(2027, 10, 22, 9))  # 90 days before 20 Jan 2028
+    [due] = requalification.due_to_requalify(engine, 90)
+    assert (due.certificate.id, due.days_left, due.site, due.booked_on) == (cpr.id, 90, "Location A", None)
+    assert [s.id for s in due.next_sessions] == [open_b.id]
+    assert requalification.due_to_requalify(engine, 89) == []
+    assert requalification.due_to_requalify(engine, 90, company="Other Ltd") == []
+    booked = requalification.book_requalification(engine, cpr.id, open_b.id, actor=STAFF)
+    assert [a.name for a in booked.attendees] == ["Ana Jones"] and booked.contact_email == "office@acme.example"
+    [due] = requalification.due_to_requalify(engine, 90)
+    assert due.booked_on.startswith("Wed 8 Dec 2027, Location B")
+    assert_invariants(engine)
+
+
+def test_reminders_come_at_exactly_90_and_30_days_once_each_with_the_next_sessions(engine, monkeypatch):
+    clock = SiteClock(monkeypatch, dt.datetime(2027, 1, 1, 9))
+    cert = _certified(engine, clock, dt.date(2027, 1, 20), course="CPR and AED")     # expires 2028-01-20
+    clock.set(dt.datetime(2027, 10, 1, 9))
+    offer = _session(engine, dt.date(2028, 1, 10), course="CPR and AED", location="Location B")
+    clock.set(dt.datetime(2027, 10, 20, 23, 59))          # 91 days before: not yet
+    assert requalification.find_due_reminders(engine) == []
+    clock.set(dt.datetime(2027, 10, 22, 0, 0))            # exactly 90 days before
+    [first] = requalification.find_due_reminders(engine)
+    assert (first.certificate_id, first.threshold_days) == (cert.id, 90)
+    assert requalification.find_due_reminders(engine) == []
+    clock.set(dt.datetime(2027, 12, 20, 23, 0))           # 31 days before
+    assert requalification.find_due_reminders(engine) == []
+    clock.set(dt.datetime(2027, 12, 21, 8, 0))            # 30 days before
+    [second] = requalification.find_due_reminders(engine)
+    assert second.threshold_days == 30
+    assert requalification.find_due_reminders(engine) == []
+    due = _events(engine, "requalification.due")
+    assert [e.details["threshold_days"] for e in due] == [90, 30]
+    details = due[0].details
+    assert {k: details[k] for k in ("name", "email", "contact_email", "course", "expires_on", "certificate_id")} == {
+        "name": "Ana Jones", "email": "ana@acme.example", "contact_email": "office@acme.example",
+        "course": "CPR and AED", "expires_on": "2028-01-20", "certificate_id": str(cert.id)}
+    assert [s["session_id"] for s in details["next_sessions"]] == [str(offer.id)]
+    assert details["next_sessions"][0]["location"] == "Location B"
+
+
+def test_a_reminder_day_starts_at_local_midnight_in_summer_time(engine, monkeypatch):
+    """90 days before is Fri 29 Oct 2027, in summer time: its first half hour is still the
+    28th in UTC, and the reminder is due then (the sites' date, not UTC's)."""
+    clock = SiteClock(monkeypatch, dt.datetime(2027, 1, 1, 9))
+    _certified(engine, clock, dt.date(2027, 1, 27), course="CPR and AED")   # expires 27 Jan 2028
+    clock.set_utc(dt.datetime(2027, 10, 28, 22, 59))   # 23:59 BST on the 28th: 91 days
+    assert requalification.find_due_reminders(engine) == []
+    clock.set_utc(dt.datetime(2027, 10, 28, 23, 30))   # 00:30 BST on the 29th
+    assert [r.threshold_days for r in requalification.find_due_reminders(engine)] == [90]
+
+
+def test_no_reminder_once_the_person_is_booked_on_a_later_session_of_the_course(engine, monkeypatch):
+    clock = SiteClock(monkeypatch, dt.datetime(2027, 1, 1, 9))
+    cert = _certified(engine, clock, dt.date(2027, 1, 20), course="CPR and AED")
+    clock.set(dt.datetime(2027, 10, 1, 9))
+    later = _session(engine, dt.date(2028, 1, 12), course="CPR and AED")
+    other_course = _session(engine, dt.date(2028, 1, 13), course="First Aid at Work")
+    _book(engine, other_course, ("Ana Jones", "ana@acme.example"))
+    requalification.book_requalification(engine, cert.id, later.id, actor=STAFF)
+    clock.set(dt.datetime(2027, 10, 22, 9))
+    assert requalification.find_due_reminders(engine) == []
+    clock.set(dt.datetime(2027, 12, 21, 9))
+    assert requalification.find_due_reminders(engine) == []
+    assert _events(engine, "requalification.due") == []
+
+
+def test_only_the_newest_certificate_of_a_course_is_reminded(engine, monkeypatch):
+    clock = SiteClock(monkeypatch, dt.datetime(2027, 1, 1, 9))
+    _certified(engine, clock, dt.date(2027, 1, 20), course="CPR and AED")
+    _certified(engine, clock, dt.date(2027, 9, 20), course="CPR and AED")
+    clock.set(dt.datetime(2027, 12, 21, 9))
+    assert requalification.find_due_reminders(engine) == []
+
+
+def test_reminders_are_recorded_once_when_two_app_processes_race_the_due_finder(make_database, monkeypatch):
+    """Two engines (as two app processes have) on one PostgreSQL database, 8 threads each,
+    all released at once on 40 due certificates: exactly one reminder and one event each."""
+    engine = make_database("postgresql")
+    clock = SiteClock(monkeypatch, dt.datetime(2027, 1, 1, 9))
+    clock.set(dt.datetime(2026, 12, 1, 9))
+    session = _session(engine, dt.date(2027, 1, 20), course="CPR and AED", capacity=12)
+    session2 = _session(engine, dt.date(2027, 1, 21), course="CPR and AED", capacity=12)
+    made = [_book(engine, s, *[(f"Person {s.session_date.day}-{i}", f"p{s.session_date.day}-{i}@acme.example")
+                               for i in range(12)]) for s in (session, session2)]
+    clock.set(dt.datetime(2027, 1, 21, 17))
+    for b in made:
+        for seat in range(1, 13):
+            attendance.mark(engine, b.id, seat, "attended_passed", actor=STAFF)
+    second = sa.create_engine(engine.url)
+    try:
+        clock.set(dt.datetime(2027, 12, 21, 9))   # within 30 days of every expiry
+        gate = threading.Barrier(16)
+        found: list[int] = []
+
+        def run(target):
+            gate.wait()
+            found.append(len(requalification.find_due_reminders(target)))
+
+        threads = [threading.Thread(target=run, args=(engine if i % 2 else second,)) for i in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert sum(found) == 24 and len(found) == 16
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM requalification_reminders")).scalar_one() == 24
+        due = _events(engine, "requalification.due")
+        assert len(due) == 24 and len({e.details["certificate_id"] for e in due}) == 24
+    finally:
+        second.dispose()
+
+
+def test_the_app_process_runs_the_due_finder_in_the_background_beside_the_hold_sweeper(make_database, monkeypatch):
+    engine = make_database("duckdb")
+    clock = SiteClock(monkeypatch, dt.datetime(2027, 1, 1, 9))
+    _certified(engine, clock, dt.date(2027, 1, 20), course="CPR and AED")
+    clock.set(dt.datetime(2027, 12, 21, 9))
+    requalification.start_reminder_finder(engine, every=0.05)
+    finder = background.thread(engine, requalification.FINDER)
+    try:
+        deadline = dt.datetime.now() + dt.timedelta(seconds=20)
+        while not _events(engine, "requalification.due") and dt.datetime.now() < deadline:
+            threading.Event().wait(0.05)
+        assert [e.details["threshold_days"] for e in _events(engine, "requalification.due")] == [30]
+    finally:
+        requalification.stop_reminder_finder(engine)
+    assert finder.name == "requalification-reminders" and not finder.is_alive()
+
+
+def test_the_command_line_records_the_reminders_due_today(make_database, monkeypatch, capsys):
+    from core.__main__ import main
+
+    engine = make_database("duckdb")
+    clock = SiteClock(monkeypatch, dt.datetime(2027, 1, 1, 9))
+    _certified(engine, clock, dt.date(2027, 1, 20), course="CPR and AED")
+    clock.set(dt.datetime(2027, 12, 21, 9))
+    url = engine.url.render_as_string(hide_password=False).replace("duckdb+cached", "duckdb")
+    assert main(["--database-url", url, "remind-requalification"]) == 0
+    assert main(["--database-url", url, "remind-requalification"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "1 requalification reminder due today recorded.", "0 requalification reminders due today recorded."]
