@@ -42,6 +42,7 @@ class Seat:
     attended: bool | None     # None: not marked yet
     passed: bool | None
     certificate: str | None   # the certificate's number once issued
+    named: bool = True        # named on the booking (False: the name was given at the door, or not yet)
 
     @property
     def done(self) -> bool:
@@ -91,7 +92,8 @@ def _seats(conn: Connection, session_id: uuid.UUID) -> list[Seat]:
             name = mark.name if mark else (person.name if person else None)
             email = mark.email if mark else (person.email if person else None)
             seats.append(Seat(b.id, n, b.reference, name, email, b.company, b.contact_name,
-                              mark.attended if mark else None, mark.passed if mark else None, certs.get((b.id, n))))
+                              mark.attended if mark else None, mark.passed if mark else None, certs.get((b.id, n)),
+                              named=person is not None))
     return seats
 
 
@@ -102,13 +104,32 @@ def load_register(engine: Engine, session_id: object) -> Register:
         return Register(load_session(conn, sid), tuple(_seats(conn, sid)))
 
 
-def registers_by_seat(engine: Engine, session_ids) -> dict[tuple[uuid.UUID, int], Seat]:
-    """Every marked or unmarked seat of these sessions by (booking, seat): for exports."""
-    found: dict[tuple[uuid.UUID, int], Seat] = {}
+class Outcomes:
+    """What the register export shows for each line: `take(reference, name)` for a seat
+    named on the booking, `take(reference, None)` for each seat booked without a name."""
+
+    def __init__(self, seats: list[Seat]):
+        self._named = {(s.reference, s.name): s for s in seats if s.named}
+        self._unnamed: dict[str, list[Seat]] = {}
+        for s in seats:
+            if not s.named:
+                self._unnamed.setdefault(s.reference, []).append(s)
+
+    def take(self, reference: str, name: str | None) -> str:
+        if name is not None:
+            seat = self._named.get((reference, name))
+            return outcome_text(seat) if seat and seat.attended is not None else ""
+        left = self._unnamed.get(reference)
+        seat = left.pop(0) if left else None
+        if seat is None or seat.attended is None:
+            return ""
+        return f"{outcome_text(seat)} ({seat.name})"
+
+
+def register_outcomes(engine: Engine, session_ids) -> Outcomes:
+    """The marks of these sessions' registers, for the register export."""
     with reading(engine) as conn:
-        for sid in session_ids:
-            found.update(((s.booking_id, s.seat_no), s) for s in _seats(conn, sid))
-    return found
+        return Outcomes([s for sid in session_ids for s in _seats(conn, sid)])
 
 
 def outcome_text(seat: Seat) -> str:

@@ -21,6 +21,7 @@ from ui.auth import current_actor
 from ui.booking_form import booking_form
 from ui.booking_state import fresh_form
 from ui.bookings_list import bookings_list
+from ui.register import register_open, register_panel
 from ui.events import ALMOST_AMBER, FULL_RED, STATE_TEXT, places_text, times_text
 from ui.format import local_time, time_left
 from ui.holds_panel import hold_state, session_now
@@ -166,6 +167,11 @@ def _bookings_part(s: Session, held, status) -> None:
     bookings_list(s, status.version)
 
 
+def _register_part(s: Session, held, status) -> None:
+    """Each seat marked attended and passed, not passed, or absent."""
+    register_panel(s, status.version)
+
+
 @st.dialog("Session", width="large")
 def session_dialog(session_id: str) -> None:
     status = live.poll()
@@ -176,7 +182,12 @@ def session_dialog(session_id: str) -> None:
     s, _ = found
     _facts(s)
     _live(session_id, _counts_part)
-    book_tab, list_tab = st.tabs(["Book places", "Bookings"])
+    if register_open(s):  # on the session's day the register comes first (at the training room door)
+        register_tab, list_tab, book_tab = st.tabs(["Register", "Bookings", "Book places"])
+        with register_tab:
+            _live(session_id, _register_part)
+    else:
+        book_tab, list_tab = st.tabs(["Book places", "Bookings"])
     with book_tab:
         booking_form(s, status.version)
     with list_tab:

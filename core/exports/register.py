@@ -16,7 +16,8 @@ from sqlalchemy.engine import Engine
 from core.models import Session
 from core.wording import full_date, hours, places
 
-REGISTER_HEADERS = ("No.", "Attendee", "Company", "Booking ref", "Booked by", "Contact phone", "Signature")
+REGISTER_HEADERS = ("No.", "Attendee", "Company", "Booking ref", "Booked by", "Contact phone", "Attendance",
+                    "Signature")
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class RegisterRow:
     contact_name: str
     contact_phone: str
     named: bool = True
+    attendance: str = ""  # as marked on the register (core.attendance), else empty
 
 
 @dataclass(frozen=True)
@@ -94,10 +96,13 @@ def load_registers(
                 (False, f"Name to be given (booked by {r.contact_name})", "", *common)
             )
     registers = []
+    from core.attendance import register_outcomes
+
+    marks = register_outcomes(engine, ids)
     for s in sessions:
         entries = sorted(per_session[s.id], key=lambda e: (not e[0], e[1].casefold()))
         registers.append(Register(s, tuple(
-            RegisterRow(i, name, mail, company, ref, contact, phone, named)
+            RegisterRow(i, name, mail, company, ref, contact, phone, named, marks.take(ref, name if named else None))
             for i, (named, name, mail, company, ref, contact, phone) in enumerate(entries, start=1)
         )))
     return registers

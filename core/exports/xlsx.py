@@ -126,7 +126,7 @@ def register_xlsx(registers: Sequence[Register]) -> bytes:
     used: set[str] = set()
     thin = Side(style="thin", color="9CA3AF")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    widths = (5, 34, 24, 13, 22, 16, 34)
+    widths = (5, 34, 24, 13, 22, 16, 24, 34)
     if not registers:
         ws = wb.create_sheet("Register")
         put(ws, 1, 1, "No sessions to register.")
@@ -141,7 +141,8 @@ def register_xlsx(registers: Sequence[Register]) -> bytes:
             cell = put(ws, header_row, c, h)
             cell.font, cell.border = Font(bold=True), border
         for i, row in enumerate(reg.rows, start=header_row + 1):
-            values = (row.no, row.name, row.company, row.reference, row.contact_name, row.contact_phone, "")
+            values = (row.no, row.name, row.company, row.reference, row.contact_name, row.contact_phone,
+                      row.attendance, "")
             for c, v in enumerate(values, start=1):
                 cell = put(ws, i, c, v)
                 cell.border = border

@@ -328,3 +328,30 @@ def test_the_command_line_records_the_reminders_due_today(make_database, monkeyp
     assert main(["--database-url", url, "remind-requalification"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "1 requalification reminder due today recorded.", "0 requalification reminders due today recorded."]
+
+
+def test_the_register_export_shows_each_seat_as_marked(engine, monkeypatch):
+    import io
+
+    import openpyxl
+
+    from core.exports import load_registers, register_html, register_xlsx
+
+    clock = SiteClock(monkeypatch, dt.datetime(2027, 5, 1, 9))
+    session = _session(engine, dt.date(2027, 5, 20))
+    made = _book(engine, session, ("Ana Jones", "ana@acme.example"), ("Ben Lee", None), seats=4)
+    clock.set(dt.datetime(2027, 5, 20, 17))
+    attendance.mark(engine, made.id, 1, "attended_passed", actor=STAFF)
+    attendance.mark(engine, made.id, 2, "absent", actor=STAFF)
+    attendance.mark(engine, made.id, 3, "attended_not_passed", name="Cy <b>Okafor</b>", actor=STAFF)
+    registers = load_registers(engine, session_id=session.id)
+    ws = openpyxl.load_workbook(io.BytesIO(register_xlsx(registers))).worksheets[0]
+    header_row = next(r[0].row for r in ws.iter_rows() if r[0].value == "No.")
+    header = [c.value for c in ws[header_row]]
+    assert header[-2:] == ["Attendance", "Signature"]
+    rows = [(r[1].value, r[header.index("Attendance")].value or "") for r in ws.iter_rows(min_row=header_row + 1)]
+    unnamed = "Name to be given (booked by Pat Office)"
+    assert rows == [("Ana Jones", "Attended, passed"), ("Ben Lee", "Absent"),
+                    (unnamed, "Attended, not passed (Cy <b>Okafor</b>)"), (unnamed, "")]
+    page = register_html(registers)
+    assert "Attended, not passed (Cy &lt;b&gt;Okafor&lt;/b&gt;)" in page
