@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.config import today
 from ui.auth import require_role
-from ui import ops, page
+from ui import ops, page, requalify
 from ui.filters import sidebar_filters
 
 page.setup("Exports")
@@ -20,5 +20,7 @@ version = ops.database_or_stop()
 ops.sessions_downloads(start, end, filters, version, defaulted=defaulted)
 st.divider()
 ops.register_downloads(filters, version)
+st.divider()
+requalify.certificates_downloads(version)
 st.divider()
 ops.command_line_hint(start, end, filters, types)

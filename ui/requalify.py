@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core import certificates, requalification
+from core import certificates, certificates_export, requalification
 from core.errors import BookingError
 from core.models import LOCATIONS
 from core.requalification import Due
@@ -144,3 +144,24 @@ def validity_editor(version: int) -> None:
                     st.error(as_text(exc))
                 else:
                     st.success("Saved. Certificates already issued keep their dates.")
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _certificates_file(url: str, fmt: str, company: str | None, version: int):
+    return certificates_export.export_certificates(data.engine(), fmt, company=company)
+
+
+def certificates_downloads(version: int) -> None:
+    """The Exports page's certificates section: CSV and Excel, for one company or all."""
+    st.subheader("Certificates")
+    company = st.selectbox("Company", _companies(data.database_url(), version), index=None,
+                           placeholder="Every company", format_func=isolated, key=RK.CERT_COMPANY)
+    csv_file = _certificates_file(data.database_url(), "csv", company, version)
+    xlsx_file = _certificates_file(data.database_url(), "xlsx", company, version)
+    whose = f"{as_text(company)}'s people" if company else "everyone"
+    st.caption(f"{csv_file.rows} certificate{'s' if csv_file.rows != 1 else ''} of {whose}, soonest expiry first.")
+    left, right = st.columns(2)
+    left.download_button("Certificates CSV", csv_file.content, file_name=csv_file.filename, mime=csv_file.mime,
+                         icon=":material/download:", key=RK.CERT_CSV, width="stretch")
+    right.download_button("Certificates Excel", xlsx_file.content, file_name=xlsx_file.filename, mime=xlsx_file.mime,
+                          icon=":material/download:", key=RK.CERT_XLSX, width="stretch")

@@ -355,3 +355,45 @@ def test_the_register_export_shows_each_seat_as_marked(engine, monkeypatch):
                     (unnamed, "Attended, not passed (Cy <b>Okafor</b>)"), (unnamed, "")]
     page = register_html(registers)
     assert "Attended, not passed (Cy &lt;b&gt;Okafor&lt;/b&gt;)" in page
+
+
+def test_certificates_export_for_one_company_read_back_by_openpyxl_and_csv(engine, monkeypatch):
+    import csv
+    import io
+
+    import openpyxl
+
+    from core.certificates_export import HEADERS, export_certificates
+
+    clock = SiteClock(monkeypatch, dt.datetime(2027, 1, 1, 9))
+    session = _session(engine, dt.date(2027, 1, 20), course="CPR and AED")
+    acme = _book(engine, session, ("Ana Jones", "ana@acme.example"), ("=HYPERLINK(\"x\")", None))
+    other = _book(engine, session, ("Bo Chan", "bo@other.example"), company="Other Ltd",
+                  contact=("Oz Other", "oz@other.example"))
+    clock.set(dt.datetime(2027, 1, 20, 17))
+    for b, seat in ((acme, 1), (acme, 2), (other, 1)):
+        attendance.mark(engine, b.id, seat, "attended_passed", actor=STAFF)
+    clock.set(dt.datetime(2027, 11, 1, 9))   # 80 days before they expire
+
+    made = export_certificates(engine, "xlsx", company="acme ltd")
+    assert made.filename == "certificates_acme_ltd_20271101.xlsx" and made.rows == 2
+    ws = openpyxl.load_workbook(io.BytesIO(made.content)).worksheets[0]
+    table = [[c.value for c in row] for row in ws.iter_rows()]
+    assert table[0] == list(HEADERS)
+    by_name = {r[0]: r for r in table[1:]}
+    assert set(by_name) == {"Ana Jones", "=HYPERLINK(\"x\")"}
+    ana = by_name["Ana Jones"]
+    assert ana[1:5] == ["ana@acme.example", "ACME Ltd", "CPR and AED", ana[4]] and ana[4].startswith("CPR-2027-")
+    assert (ana[5].date(), ana[6].date(), ana[7], ana[8]) == (dt.date(2027, 1, 20), dt.date(2028, 1, 20), 80,
+                                                             "expires within 90 days")
+    [formula_like] = [c for c in ws["A"] if c.value == "=HYPERLINK(\"x\")"]
+    assert formula_like.data_type == "s"   # text, not a formula
+
+    everyone = export_certificates(engine, "csv")
+    read = list(csv.reader(io.StringIO(everyone.content.decode("utf-8-sig"))))
+    assert read[0] == list(HEADERS) and len(read) == 4
+    assert "'=HYPERLINK(\"x\")" in [r[0] for r in read]
+    assert {r[2] for r in read[1:]} == {"ACME Ltd", "Other Ltd"}
+    with pytest.raises(errors.InvalidInput) as refused:
+        export_certificates(engine, "pdf")
+    assert refused.value.field == "format"
