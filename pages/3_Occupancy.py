@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.config import today
 from ui.auth import require_role
-from ui import live, ops, page
+from ui import live, ops, page, requalify
 from ui.filters import sidebar_filters
 
 page.setup("Occupancy")
@@ -26,6 +26,7 @@ def live_dashboard(status: live.LiveStatus) -> None:
     ops.render_headline(report)
     ops.render_charts(start, end, filters, day, status.version, types)
     ops.render_next_days(report, types)
+    requalify.render_demand(day, filters.course_types, status.version, types)
 
 
 live_dashboard()

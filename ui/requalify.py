@@ -16,7 +16,7 @@ from core import certificates, certificates_export, requalification
 from core.errors import BookingError
 from core.models import LOCATIONS
 from core.requalification import Due
-from ui import data
+from ui import data, requal_charts
 from ui import requal_keys as RK
 from ui.auth import can, current_actor
 from ui.events import places_text
@@ -165,3 +165,22 @@ def certificates_downloads(version: int) -> None:
                          icon=":material/download:", key=RK.CERT_CSV, width="stretch")
     right.download_button("Certificates Excel", xlsx_file.content, file_name=xlsx_file.filename, mime=xlsx_file.mime,
                           icon=":material/download:", key=RK.CERT_XLSX, width="stretch")
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _demand(url: str, first: dt.date, courses: tuple[str, ...], version: int):
+    rows = requalification.demand_by_month(data.engine(), 12, first=first)
+    return [r for r in rows if not courses or r.course_type in courses]
+
+
+def render_demand(day: dt.date, courses: tuple[str, ...], version: int, types) -> None:
+    """The dashboard's next 12 months: certificates expiring beside the places scheduled."""
+    rows = _demand(data.database_url(), day, courses, version)
+    if not rows:
+        st.markdown("**Requalification demand, next 12 months**")
+        st.info("No certificate expires and no session is scheduled in the next 12 months.",
+                icon=":material/bar_chart:")
+        return
+    chart = requal_charts.requalification_demand(requal_charts.demand_frame(rows), types)
+    st.plotly_chart(chart.figure, key=chart.key, config={"displaylogo": False, "displayModeBar": False})
+    st.caption(f"**What to read:** {as_text(chart.read_me)}")

@@ -64,12 +64,13 @@ def requalify_app(tmp_path_factory, browser):
     with clock.using(manual):
         _passed(engine, manual, dt.date(2030, 5, 1), "CPR and AED", "Dana Wu", "dana@acme.example", "ACME Ltd")
         _passed(engine, manual, dt.date(2028, 5, 22), "First Aid at Work", "Eli Brown", None, "Beta Co")
+        _passed(engine, manual, dt.date(2029, 6, 5), "Paediatric First Aid", "Dana Wu", "dana.wu@home.example", None)
         manual.set(dt.datetime(2031, 3, 1, 9))
         today = _session(engine, TODAY, "First Aid at Work")
         ana = book(engine, today.id, contact_name="Pat Office", contact_email="office@acme.example",
                    company="ACME Ltd", seats=2, attendees=[Attendee("Ana Jones", "ana@acme.example")], actor=STAFF)
         offer = _session(engine, dt.date(2031, 4, 10), "CPR and AED", location="Location B")
-        assert len(certificates.list_certificates(engine)) == 2
+        assert len(certificates.list_certificates(engine)) == 3
     forget_engine(engine)
     config.get_settings.cache_clear()
     with started_app(folder, env) as url:
@@ -136,3 +137,43 @@ def _card_of(page, name: str) -> str:
     expect(card).to_be_visible()
     key = next(c for c in card.get_attribute("class").split() if c.startswith("st-key-rq_card_"))
     return key.removeprefix("st-key-rq_card_")
+
+
+def test_two_records_of_one_person_are_merged_from_the_people_page_keeping_both_certificates(requalify_app, new_page):
+    app = requalify_app
+    page = new_page()
+    page.goto(pw.url(app.url, "/People"))
+    pw.wait_settled(page)
+    search = page.get_by_label("Find a person")
+    search.fill("dana")
+    search.press("Enter")
+    chosen = page.get_by_label("2 found")
+    chosen.click()
+    page.get_by_role("option", name=re.compile("dana@acme.example")).click()
+    expect(page.get_by_text("Certificates (1)")).to_be_visible()
+    page.get_by_label("The other record of this person").click()
+    page.get_by_role("option", name=re.compile("dana.wu@home.example")).click()
+    page.get_by_text("They are the same person").click()
+    page.get_by_role("button", name="Merge", exact=True).click()
+    expect(page.get_by_text(seen_pattern("Merged Dana Wu into Dana Wu"))).to_be_visible()
+    expect(page.get_by_text("Certificates (2)")).to_be_visible()
+    expect(page.get_by_text("1 found")).to_be_visible()
+    _shot(page, "people_desktop")
+
+
+def test_the_occupancy_dashboard_shows_certificates_expiring_beside_the_places_scheduled(requalify_app, new_page):
+    page = new_page()
+    page.goto(pw.url(requalify_app.url, "/Occupancy"))
+    pw.wait_live(page)
+    expect(page.get_by_text("What to read:").last).to_be_visible()
+    read_me = page.get_by_text(re.compile("course-months? \\(red outline\\) have more certificates expiring"))
+    expect(read_me).to_be_visible()
+    read_me.scroll_into_view_if_needed()
+    _shot(page, "occupancy_desktop")
+    for name, size in (("requalify_phone", {"width": 390, "height": 844}), ("requalify_narrow", {"width": 600, "height": 900})):
+        page.set_viewport_size(size)
+        page.goto(pw.url(requalify_app.url, "/Requalify"))
+        pw.wait_settled(page)
+        expect(page.get_by_text("Due to requalify").first).to_be_visible()
+        assert pw.no_horizontal_scroll(page)
+        _shot(page, name)

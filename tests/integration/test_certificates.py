@@ -397,3 +397,24 @@ def test_certificates_export_for_one_company_read_back_by_openpyxl_and_csv(engin
     with pytest.raises(errors.InvalidInput) as refused:
         export_certificates(engine, "pdf")
     assert refused.value.field == "format"
+
+
+def test_demand_by_month_counts_certificates_expiring_beside_the_places_scheduled(engine, monkeypatch):
+    from ui.requal_charts import demand_frame, requalification_demand
+    from core.catalog import list_course_types
+
+    clock = SiteClock(monkeypatch, dt.datetime(2027, 1, 1, 9))
+    _certified(engine, clock, dt.date(2027, 1, 20), name="Ana Jones", email="ana@acme.example", course="CPR and AED")
+    _certified(engine, clock, dt.date(2027, 1, 21), name="Bo Chan", email="bo@acme.example", course="CPR and AED")
+    clock.set(dt.datetime(2027, 11, 15, 9))
+    _session(engine, dt.date(2028, 1, 10), course="CPR and AED", capacity=1)
+    _session(engine, dt.date(2028, 3, 1), course="CPR and AED", capacity=6)
+    rows = requalification.demand_by_month(engine, 12)
+    assert rows[0].month == dt.date(2027, 11, 1) and len(rows) == 12 * len({r.course_type for r in rows})
+    cpr = {r.month: (r.expiring, r.places) for r in rows if r.course_type == "CPR and AED"}
+    assert cpr[dt.date(2028, 1, 1)] == (2, 1) and cpr[dt.date(2028, 3, 1)] == (0, 6)
+    assert sum(e for e, _ in cpr.values()) == 2
+    chart = requalification_demand(demand_frame(rows), list_course_types(engine))
+    assert "CPR and AED in January 2028, short by 1" in chart.read_me
+    bars = [t for t in chart.figure.data if t.type == "bar"]
+    assert sum(bars[0].y) == 2
