@@ -47,6 +47,12 @@ ACTION_LABELS = {
     "waitlist.withdrawn": "Left waiting list",
     "waitlist.promoted": "Promoted from waiting list",
     "demo.seeded": "Demo data added",
+    "attendance.marked": "Register marked",
+    "certificate.issued": "Certificate issued",
+    "certificate.withdrawn": "Certificate withdrawn",
+    "course_type.certificate_validity": "Certificate validity changed",
+    "person.merged": "People merged",
+    "requalification.due": "Requalification reminder due",
 }
 
 
