@@ -24,7 +24,8 @@ from ui import ops_keys as OK
 from tests.actors import STAFF
 
 FIRST_RENDER_MS = 60_000  # a loaded 2-core machine can take a while to render a page the first time
-OPS_PAGES = ("pages/3_Occupancy.py", "pages/4_Schedule.py", "pages/5_Exports.py")
+OPS_PAGES = ("pages/3_Occupancy.py", "pages/4_Schedule.py", "pages/5_Exports.py", "pages/9_Requalify.py",
+             "pages/10_People.py")
 TIMEOUT = 60
 
 
