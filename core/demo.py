@@ -9,6 +9,7 @@ import uuid
 
 from sqlalchemy.engine import Engine
 
+from core import demo_certificates
 from core.bank_holidays import bank_holiday
 from core.places import SYSTEM
 from core.references import new_reference
@@ -111,7 +112,9 @@ def seed_demo(engine: Engine, *, seed: int = 7, weeks_back: int = 8, weeks_ahead
         if people:
             conn.execute(bookings.insert(), people)
             conn.execute(booking_attendees.insert(), seats_rows)
-        record(conn, "demo.seeded", actor=SYSTEM, details={"sessions": len(sessions), "bookings": len(people)})
+        made = demo_certificates.add_history(conn, rng, today(), (FIRST, LAST), COMPANIES)
+        record(conn, "demo.seeded", actor=SYSTEM, details={"sessions": len(sessions), "bookings": len(people),
+                                                           "certificates": made})
         return len(sessions)
 
     return write(engine, work)

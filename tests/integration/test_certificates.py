@@ -418,3 +418,15 @@ def test_demand_by_month_counts_certificates_expiring_beside_the_places_schedule
     assert "CPR and AED in January 2028, short by 1" in chart.read_me
     bars = [t for t in chart.figure.data if t.type == "bar"]
     assert sum(bars[0].y) == 2
+
+
+def test_demo_data_has_certificates_due_to_requalify_with_sessions_to_book(make_database):
+    from core.demo import seed_demo
+
+    engine = make_database("duckdb")
+    seed_demo(engine, seed=3)
+    due = requalification.due_to_requalify(engine, 90)
+    assert len(due) >= 10 and all(0 <= d.days_left <= 90 for d in due)
+    assert any(d.next_sessions for d in due)
+    assert {d.certificate.course_type for d in due} <= set(certificates.validity_months(engine))
+    assert len(requalification.find_due_reminders(engine)) == len(due)
