@@ -26,7 +26,14 @@ depends_on = None
 VALIDITY = {"Emergency First Aid at Work": 36, "First Aid at Work": 36, "Paediatric First Aid": 36, "CPR and AED": 12}
 
 
+def _fk(postgres: bool, column: str, target: str, **kw) -> list:
+    """A foreign key on PostgreSQL only (see core/schema.py: DuckDB refuses updates of a
+    table that one references)."""
+    return [sa.ForeignKeyConstraint([column], [target], **kw)] if postgres else []
+
+
 def upgrade() -> None:
+    postgres = op.get_bind().dialect.name == "postgresql"
     op.add_column("course_types", sa.Column("certificate_months", sa.Integer))
     for name, months in VALIDITY.items():
         op.execute(sa.text("UPDATE course_types SET certificate_months = :m WHERE name = :n").bindparams(m=months, n=name))
@@ -42,6 +49,8 @@ def upgrade() -> None:
         "person_keys",
         sa.Column("match_key", sa.String(460), primary_key=True),
         sa.Column("person_id", sa.Uuid, nullable=False, index=True),
+        # deferred: a new person's key is written first (it decides which process makes them)
+        *_fk(postgres, "person_id", "people.id", deferrable=True, initially="DEFERRED"),
     )
     op.create_table(
         "attendance",
@@ -55,6 +64,8 @@ def upgrade() -> None:
         sa.Column("passed", sa.Boolean),
         sa.Column("marked_at", sa.DateTime, nullable=False),
         sa.Column("marked_by", sa.String(200)),
+        *_fk(postgres, "booking_id", "bookings.id"),
+        *_fk(postgres, "person_id", "people.id"),
     )
     op.create_table(
         "certificates",
@@ -70,6 +81,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime, nullable=False),
         sa.UniqueConstraint("booking_id", "seat_no", name="uq_certificates_seat"),
         sa.CheckConstraint("expires_on > issued_on", name="ck_certificates_expires_after_issue"),
+        *_fk(postgres, "person_id", "people.id"),
+        *_fk(postgres, "session_id", "course_sessions.id"),
+        *_fk(postgres, "booking_id", "bookings.id"),
     )
     op.create_table(
         "requalification_reminders",
@@ -77,6 +91,8 @@ def upgrade() -> None:
         sa.Column("threshold_days", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("person_id", sa.Uuid, nullable=False),
         sa.Column("created_at", sa.DateTime, nullable=False),
+        *_fk(postgres, "certificate_id", "certificates.id"),
+        *_fk(postgres, "person_id", "people.id"),
     )
 
 
