@@ -182,12 +182,14 @@ def session_dialog(session_id: str) -> None:
     s, _ = found
     _facts(s)
     _live(session_id, _counts_part)
-    if register_open(s):  # on the session's day the register comes first (at the training room door)
+    if register_open(s) and s.phase != "upcoming":  # started: the register first (at the training room door)
         register_tab, list_tab, book_tab = st.tabs(["Register", "Bookings", "Book places"])
+    else:  # the register from the session's day on, after the booking form while places can be sold
+        book_tab, list_tab, *later = st.tabs(["Book places", "Bookings"] + (["Register"] if register_open(s) else []))
+        register_tab = later[0] if later else None
+    if register_tab is not None:
         with register_tab:
             _live(session_id, _register_part)
-    else:
-        book_tab, list_tab = st.tabs(["Book places", "Bookings"])
     with book_tab:
         booking_form(s, status.version)
     with list_tab:
