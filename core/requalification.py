@@ -263,10 +263,10 @@ FINDER = "requalification-reminders"
 
 
 def start_reminder_finder(engine: Engine, every: float = SWEEP_SECONDS) -> None:
-    """Run `find_due_reminders` now and then every `every` seconds in a daemon thread (once
-    per engine), beside the hold sweeper (core/background.py)."""
-    background.start(engine, FINDER, find_due_reminders, every, at_once=True, what="requalification reminders",
-                     logger=log)
+    """Run `find_due_reminders` every `every` seconds in a daemon thread (once per engine),
+    beside the hold sweeper (core/background.py). Not at once: reminders are by the day, and
+    a process starting (or a test's page run) should not write before anyone asked."""
+    background.start(engine, FINDER, find_due_reminders, every, what="requalification reminders", logger=log)
 
 
 def stop_reminder_finder(engine: Engine | None = None, timeout: float = 5.0) -> None:
