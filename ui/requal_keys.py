@@ -43,5 +43,10 @@ def requalify_book(certificate_id: object, session_id: object) -> str:
     return f"rq_book_{certificate_id}_{session_id}"
 
 
+def requalify_idem(certificate_id: object, session_id: object) -> str:
+    """The idempotency key of booking this holder on this session (kept until it books)."""
+    return f"rq_idem_{certificate_id}_{session_id}"
+
+
 def validity_field(course: str) -> str:
     return f"rq_validity_{course}"

@@ -67,15 +67,27 @@ def due_list(f: DueFilters, version: int) -> list[Due]:
 
 
 def _book(certificate_id: str, session_id: str, name: str, label: str) -> None:
+    # One key per certificate and session: a double click books once (the second is a replay).
+    idem = RK.requalify_idem(certificate_id, session_id)
     try:
-        made = requalification.book_requalification(
-            data.engine(), certificate_id, session_id, actor=current_actor(),
-            idempotency_key=f"requalify-{uuid.uuid4().hex}")
+        made = _book_with(certificate_id, session_id, st.session_state.setdefault(idem, _new_key()))
+        if made.replayed and made.status != "confirmed":  # booked before and cancelled since: a new booking
+            st.session_state[idem] = _new_key()
+            made = _book_with(certificate_id, session_id, st.session_state[idem])
     except BookingError as exc:
         st.session_state[RK.RQ_SAID] = ("error", f"{as_text(name)}: {as_text(exc)}")
     else:
         st.session_state[RK.RQ_SAID] = ("success", f"Booked {as_text(name)} on {as_text(label)}. "
                                                    f"Reference: {made.reference}")
+
+
+def _new_key() -> str:
+    return f"requalify-{uuid.uuid4().hex}"
+
+
+def _book_with(certificate_id: str, session_id: str, key: str):
+    return requalification.book_requalification(data.engine(), certificate_id, session_id,
+                                                actor=current_actor(), idempotency_key=key)
 
 
 def _expiry_text(d: Due) -> str:
