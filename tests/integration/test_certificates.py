@@ -430,3 +430,33 @@ def test_demo_data_has_certificates_due_to_requalify_with_sessions_to_book(make_
     assert any(d.next_sessions for d in due)
     assert {d.certificate.course_type for d in due} <= set(certificates.validity_months(engine))
     assert len(requalification.find_due_reminders(engine)) == len(due)
+
+
+def test_two_app_processes_finding_reminders_at_once_record_each_once(make_database, monkeypatch):
+    """Two real `python -m core remind-requalification` processes on one PostgreSQL database,
+    started together on 12 due certificates: 12 reminders between them, each once."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    engine = make_database("postgresql")
+    clock = SiteClock(monkeypatch, dt.datetime(2026, 12, 1, 9))
+    session = _session(engine, dt.date(2027, 1, 20), course="CPR and AED")
+    made = _book(engine, session, *[(f"Person {i}", f"p{i}@acme.example") for i in range(12)])
+    clock.set(dt.datetime(2027, 1, 20, 17))
+    for seat in range(1, 13):
+        attendance.mark(engine, made.id, seat, "attended_passed", actor=STAFF)
+    env = {**os.environ, "APP_NOW": "2027-12-21T09:00", "PYTHONUNBUFFERED": "1"}
+    env.pop("DATABASE_URL", None)
+    url = engine.url.render_as_string(hide_password=False)
+    root = Path(__file__).resolve().parents[2]
+    runs = [subprocess.Popen([sys.executable, "-m", "core", "--database-url", url, "remind-requalification"],
+                             cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    counts = [int(out.split()[0]) for out, _ in outputs]
+    assert sum(counts) == 12, outputs
+    due = _events(engine, "requalification.due")
+    assert len(due) == 12 and len({e.details["certificate_id"] for e in due}) == 12
