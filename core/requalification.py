@@ -37,6 +37,7 @@ from core.schema import booking_attendees as ba
 from core.schema import bookings as bk
 from core.schema import certificates as ce
 from core.schema import course_sessions as cs
+from core.schema import people as pp
 from core.schema import person_keys as pk
 from core.schema import requalification_reminders as rr
 
@@ -118,8 +119,6 @@ def _expiring(conn: Connection, first: dt.date, last: dt.date, *, course_types=N
     if course_types:
         stmt = stmt.where(ce.c.course_type.in_(list(course_types)))
     if company and company.strip():
-        from core.schema import people as pp
-
         stmt = stmt.where(sa.func.lower(pp.c.company) == company.strip().lower())
     return conn.execute(stmt).all()
 
