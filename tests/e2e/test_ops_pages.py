@@ -109,9 +109,9 @@ def test_dashboard_has_every_chart_with_a_line_saying_what_to_read(demo_db_url, 
     use_database(demo_db_url)
     at = run_page("pages/3_Occupancy.py")
     charts = at.get("plotly_chart")
-    assert len(charts) == 5
+    assert len(charts) == 6  # five, and the requalification demand of the next 12 months
     reads = [c.value for c in at.caption if c.value.startswith("**What to read:**")]
-    assert len(reads) == 6  # five charts and the next-14-days table
+    assert len(reads) == 7  # six charts and the next-14-days table
     table = table_with(at, "Places left")
     assert list(table.columns[:2]) == ["Risk", "Date"]
     flagged = list(table["Risk"] != "")
@@ -321,7 +321,7 @@ def test_occupancy_dashboard_in_the_browser_at_desktop_width(app_server, new_pag
     page.set_viewport_size({"width": 1440, "height": 2600})
     page.goto(app_server.url + "/Occupancy")
     expect(page.get_by_text("live, updated").first).to_be_visible(timeout=FIRST_RENDER_MS)
-    expect(page.locator(".js-plotly-plot")).to_have_count(5, timeout=FIRST_RENDER_MS)  # plotly.js loads on first use
+    expect(page.locator(".js-plotly-plot")).to_have_count(6, timeout=FIRST_RENDER_MS)  # plotly.js loads on first use; the sixth: requalification demand
     expect(page.get_by_text("Fill rate by week and course").first).to_be_visible()
     expect(page.locator("[data-testid='stMetric']")).to_have_count(6)
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
