@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 # The modules whose builders say who is told what (core.mail.messages.builder); a new kind
 # of e-mail is a module here and its templates.
-BUILDER_MODULES = ("core.mail.bookings",)
+BUILDER_MODULES = ("core.mail.bookings", "core.mail.requalify")
 for _module in BUILDER_MODULES:
     importlib.import_module(_module)
 
