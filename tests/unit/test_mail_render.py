@@ -30,11 +30,13 @@ def _context(value: str) -> dict:
     return dict(subject=value, name=value, reference=value, seats=2, session=_session(value),
                 old_session=_session(value), attendees=[value, value], because_cancelled=True,
                 alternatives=[dict(date=dt.date(2027, 4, 1), start=dt.time(9), end=dt.time(12), location=value)],
-                reason=value, days_left=3)
+                reason=value, days_left=3, course=value, expires=dt.date(2028, 2, 29), number=value,
+                sessions=[dict(date=dt.date(2028, 2, 1), start=dt.time(9), end=dt.time(12), location=value,
+                               places_left=3)], for_someone_else=True)
 
 
 def test_there_is_a_template_pair_for_every_kind_of_message():
-    assert KINDS == ["cancelled", "confirmation", "moved", "promoted", "reminder", "session_cancelled"]
+    assert KINDS == ["cancelled", "confirmation", "moved", "promoted", "reminder", "requalify", "session_cancelled"]
     assert all((TEMPLATES / f"{k}.txt").is_file() for k in KINDS)
 
 
