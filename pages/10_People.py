@@ -7,7 +7,7 @@ from ui import ops, page
 from ui import people
 from ui.auth import require_role
 
-page.setup("People", ":material/badge:")
+page.setup("People")
 require_role("staff")
 st.title("People")
 version = ops.database_or_stop()

@@ -7,7 +7,7 @@ from ui import ops, page
 from ui import requalify
 from ui.auth import require_role
 
-page.setup("Due to requalify", ":material/event_repeat:")
+page.setup("Due to requalify")
 require_role("staff")
 st.title("Due to requalify")
 version = ops.database_or_stop()

@@ -120,7 +120,7 @@ def _due_card(d: Due, may_book: bool) -> None:
     c = d.certificate
     with st.container(border=True, key=f"rq_card_{c.id}"):
         st.html(html_line(c.name, c.company, c.email))
-        st.html(html_line(_expiry_text(d), f"certificate {c.number}", f"earned at {d.site}", muted=True))
+        st.html(html_line(_expiry_text(d), f"certificate {c.number}", f"earned at {d.site}"))
         if d.booked_on:
             st.success(f"Booked on {as_text(d.booked_on)}", icon=":material/event_available:")
             return

@@ -21,10 +21,10 @@ pytestmark = pytest.mark.browser
 AXE_VERSION = "axe-core@4"
 PAGES = (("/", "Home"), ("/Calendar", "Calendar"), ("/Book", "Book"), ("/Occupancy", "Occupancy"),
          ("/Schedule", "Schedule"), ("/Exports", "Exports"), ("/Audit", "Audit"), ("/Find_booking", "Find booking"),
-         ("/Outbox", "Outbox"))
+         ("/Outbox", "Outbox"), ("/Requalify", "Requalify"), ("/People", "People"))
 DESKTOP = {"width": 1440, "height": 900}
 NARROW = {"width": 600, "height": 900}  # a desktop browser's window made narrow
-STILL = ("Schedule", "Exports", "Audit", "Outbox")  # pages without a live status line
+STILL = ("Schedule", "Exports", "Audit", "Outbox", "Requalify", "People")  # pages without a live status line
 BLOCKING = ("critical", "serious")
 AXE_RUN = """async (exclude) => {
   const result = await axe.run({ exclude }, { resultTypes: ['violations'], iframes: false });
