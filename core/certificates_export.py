@@ -1,8 +1,8 @@
 """Certificates as CSV and Excel: who holds which certificate and when it expires, for all
 companies or one ("all of ACME's first aiders and when they expire").
 
-Kept apart from core/exports.py (the sessions and registers). The Excel file is written by
-core/xlsx_stream.py (text cells never formulas, dates typed); the CSV neutralises text
+Kept apart from core/exports/ (the sessions and registers). The Excel file is written by
+core/exports/xlsx_stream.py (text cells never formulas, dates typed); the CSV neutralises text
 that a spreadsheet would read as a formula, as the sessions CSV does.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from core import xlsx_stream
+from core.exports import xlsx_stream
 from core.certificates import Certificate, list_certificates
 from core.config import today
 from core.errors import InvalidInput

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core import people
-from core.errors import BookingError
+from core.errors import CoreError
 from core.people import History, Person
 from ui import data
 from ui import requal_keys as RK
@@ -69,7 +69,7 @@ def show_history(person: Person, version: int) -> None:
 def _merge(keep: Person, other: Person) -> None:
     try:
         kept = people.merge_people(data.engine(), keep.id, other.id, actor=current_actor())
-    except BookingError as exc:
+    except CoreError as exc:
         st.session_state[RK.PP_SAID] = ("error", as_text(exc))
     else:
         st.session_state[RK.PP_SAID] = ("success", f"Merged {as_text(other.name)} into {as_text(kept.name)}: "

@@ -10,7 +10,7 @@ import streamlit as st
 from core import attendance
 from core.attendance import Register, Seat
 from core.config import today
-from core.errors import BookingError
+from core.errors import CoreError
 from core.models import Session
 from ui import data
 from ui import requal_keys as RK
@@ -39,7 +39,7 @@ def _mark(session_id: str, seat: Seat, key: str) -> None:
     try:
         marked = attendance.mark(data.engine(), seat.booking_id, seat.seat_no, CHOICES[choice],
                                  name=name if seat.name is None else None, actor=current_actor())
-    except BookingError as exc:
+    except CoreError as exc:
         st.session_state[RK.register_said(session_id)] = ("error", str(exc))
         return
     who = name or seat.name

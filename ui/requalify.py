@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core import certificates, certificates_export, requalification
-from core.errors import BookingError
+from core.errors import CoreError
 from core.models import LOCATIONS
 from core.requalification import Due
 from ui import data, requal_charts
@@ -74,7 +74,7 @@ def _book(certificate_id: str, session_id: str, name: str, label: str) -> None:
         if made.replayed and made.status != "confirmed":  # booked before and cancelled since: a new booking
             st.session_state[idem] = _new_key()
             made = _book_with(certificate_id, session_id, st.session_state[idem])
-    except BookingError as exc:
+    except CoreError as exc:
         st.session_state[RK.RQ_SAID] = ("error", f"{as_text(name)}: {as_text(exc)}")
     else:
         st.session_state[RK.RQ_SAID] = ("success", f"Booked {as_text(name)} on {as_text(label)}. "
@@ -152,7 +152,7 @@ def validity_editor(version: int) -> None:
                     for course, months in wanted.items():
                         if (months or None) != current[course]:
                             certificates.set_validity(data.engine(), course, months or None, actor=current_actor())
-                except BookingError as exc:
+                except CoreError as exc:
                     st.error(as_text(exc))
                 else:
                     st.success("Saved. Certificates already issued keep their dates.")
