@@ -24,7 +24,7 @@ from ui import keys as K
 from ui.events import CALENDAR_CSS, calendar_events, calendar_options
 from ui.filters import Filters
 
-CALLBACKS = ["eventClick", "eventsSet", "eventMouseEnter"]
+CALLBACKS = ["eventClick", "eventsSet"]  # no eventMouseEnter: each hover over an event was a rerun request
 MARGIN = dt.timedelta(days=7)
 
 

@@ -25,6 +25,7 @@ from ui.register import register_open, register_panel
 from ui.events import ALMOST_AMBER, FULL_RED, STATE_TEXT, places_text, times_text
 from ui.format import local_time, time_left
 from ui.holds_panel import hold_state, session_now
+from ui.push import live_part
 from ui.text import as_html, as_text, html_line
 from ui.tiles import tiles
 
@@ -126,21 +127,6 @@ def _waiting_list(s: Session, version: int) -> None:
                           help=f"Take {as_text(e.name)} off the waiting list (you will be asked to confirm)")
 
 
-def _live(session_id: str, draw) -> None:
-    """`draw(session, held, status)` in a fragment that runs again every poll: the part of the
-    dialog it draws moves by itself while the dialog is open (a colleague's booking, a hold,
-    a cancellation), and every run draws all of it again. Each such part costs one version
-    read a poll; the session and its bookings come from the per-version cache."""
-
-    @st.fragment(run_every=data.poll_seconds())
-    def part() -> None:
-        status = live.poll()
-        if found := _session_or_say(session_id, status, live.show_status):
-            draw(*found, status)
-
-    part()
-
-
 def _session_or_say(session_id: str, status: live.LiveStatus, away) -> tuple[Session, list[Hold]] | None:
     """The session and its live holds at `status`; None after saying why not (`away(status)`
     while the database has never been reached, else the core's error)."""
@@ -154,46 +140,52 @@ def _session_or_say(session_id: str, status: live.LiveStatus, away) -> tuple[Ses
         return None
 
 
-def _counts_part(s: Session, held, status) -> None:
-    """Remaining places, holds and the waiting list."""
+def _tabs(s: Session):
+    """(book, bookings, register or None) tabs: the register first once the session has
+    started (at the training room door), after the booking form while places can be sold."""
+    if register_open(s) and s.phase != "upcoming":
+        register_tab, list_tab, book_tab = st.tabs(["Register", "Bookings", "Book places"])
+        return book_tab, list_tab, register_tab
+    book_tab, list_tab, *later = st.tabs(["Book places", "Bookings"] + (["Register"] if register_open(s) else []))
+    return book_tab, list_tab, (later[0] if later else None)
+
+
+def _session_now(session_id: str) -> None:
+    """Everything in the window that changes (counts, holds, waiting list, the booking form
+    with its limit, the bookings, the register), drawn from one read: one live count. It
+    runs again on every pushed change (ui.push.live_part), the polls only backing that up; a
+    colleague's booking, hold or cancellation shows here as soon as on the calendar behind."""
+    status = live.poll()
+    found = _session_or_say(session_id, status, live.show_status)
+    if not found:
+        return
+    s, held = found
     _counts(s)
-    _holds(str(s.id), held)
+    _holds(session_id, held)
     _waiting_list(s, status.version)
     live.show_status(status)
-
-
-def _bookings_part(s: Session, held, status) -> None:
-    """Who is booked, with cancel and move."""
-    bookings_list(s, status.version)
-
-
-def _register_part(s: Session, held, status) -> None:
-    """Each seat marked attended and passed, not passed, or absent."""
-    register_panel(s, status.version)
+    book_tab, list_tab, register_tab = _tabs(s)
+    if register_tab is not None:
+        with register_tab:
+            register_panel(s, status.version)
+    with book_tab:
+        booking_form(s, status.version)
+    with list_tab:
+        bookings_list(s, status.version)
 
 
 @st.dialog("Session", width="large")
 def session_dialog(session_id: str) -> None:
-    status = live.poll()
-    found = _session_or_say(session_id, status, lambda _: st.error(
+    found = _session_or_say(session_id, live.poll(), lambda _: st.error(
         "The database cannot be reached right now; try again in a moment."))
     if not found:
         return
-    s, _ = found
-    _facts(s)
-    _live(session_id, _counts_part)
-    if register_open(s) and s.phase != "upcoming":  # started: the register first (at the training room door)
-        register_tab, list_tab, book_tab = st.tabs(["Register", "Bookings", "Book places"])
-    else:  # the register from the session's day on, after the booking form while places can be sold
-        book_tab, list_tab, *later = st.tabs(["Book places", "Bookings"] + (["Register"] if register_open(s) else []))
-        register_tab = later[0] if later else None
-    if register_tab is not None:
-        with register_tab:
-            _live(session_id, _register_part)
-    with book_tab:
-        booking_form(s, status.version)
-    with list_tab:
-        _live(session_id, _bookings_part)
+    _facts(found[0])
+
+    def now_part() -> None:
+        _session_now(session_id)
+
+    live_part(K.SESSION_LIVE, now_part)
 
 
 def open_session(session_id: str) -> None:

@@ -40,6 +40,9 @@ VIEWPORT = "viewport_probe"          # the component that measures it
 CALENDAR_FRAME_HELPER = "calendar_frame_helper"  # the script put into the calendar's frame
 F_COMPACT_DEVICE = "f_compact_device"  # the phone-or-not answer the Compact toggle last followed
 
+# --- the session window (dialog) -------------------------------------------------------------
+SESSION_LIVE = "session_live"        # its follower of the page's push link (a hidden component)
+
 # --- URL query parameters --------------------------------------------------------------------
 Q_COURSE = "course"
 Q_FROM = "from"

@@ -22,7 +22,7 @@ html, body, [data-testid="stAppViewContainer"] { overflow-x: hidden; }
    WCAG AA wants 4.5:1. This grey is 7.6:1. */
 [data-testid="stCaptionContainer"] { opacity: 1 !important; color: #4B5563 !important; }
 /* The push link runs unseen: the status line under the title says how fresh the page is. */
-.st-key-push_link, .st-key-viewport_probe, .st-key-calendar_frame_helper { display: none; }
+.st-key-push_link, .st-key-viewport_probe, .st-key-calendar_frame_helper, .st-key-session_live { display: none; }
 @media (max-width: 640px) {
   /* Below the header bar (3.75rem, opaque on a phone): the demo banner was hidden under it. */
   .block-container { padding-left: 0.8rem; padding-right: 0.8rem; padding-top: 4.2rem; }

@@ -42,6 +42,38 @@ CSS = """
 # instant updates are paused (ui/live.py show_status), from link_state().
 
 JS = """
+// The calendar component (streamlit-calendar, in a same-origin iframe) sends its whole
+// value, every event, on FullCalendar's eventsSet, which fires on navigation and again
+// after each pushed redraw: a second rerun request per push (measured: ~0.1 s after the
+// first, ~19 KB on a month of sessions). The app reads only the view from it
+// (ui/calendar_view.py). So the frame's one way out, `window.parent.postMessage`, goes
+// through a filter made in the frame's own realm (so Streamlit still sees the frame as the
+// message's source): an eventsSet whose view has not changed is dropped, the others are
+// sent without their events. Streamlit's own listener cannot be got ahead of in the page.
+const QUIET_EVENTS_SET = `
+  let lastView = null;
+  return { postMessage(msg, origin) {
+    const value = msg && msg.type === 'streamlit:setComponentValue' && msg.value;
+    if (value && value.callback === 'eventsSet' && value.eventsSet) {
+      const view = JSON.stringify(value.eventsSet.view || null);
+      if (view === lastView) return;
+      lastView = view;
+      value.eventsSet = { events: [], view: value.eventsSet.view };
+    }
+    return real.postMessage(msg, origin);
+  } };`;
+
+function quietCalendars() {
+  for (const frame of document.querySelectorAll("iframe[title='streamlit_calendar.calendar']")) {
+    try {
+      const win = frame.contentWindow;
+      if (!win || win.__quietEventsSet || win.parent !== window) continue;
+      win.__quietEventsSet = true;
+      win.parent = new win.Function('real', QUIET_EVENTS_SET)(window);
+    } catch (e) { /* not same-origin, or not loaded yet: try again on the next round */ }
+  }
+}
+
 export default function ({ data, parentElement, setStateValue, setTriggerValue }) {
   const root = parentElement.querySelector('.push-link');
   const text = parentElement.querySelector('.text');
@@ -55,6 +87,7 @@ export default function ({ data, parentElement, setStateValue, setTriggerValue }
     text.textContent = state === 'live' ? 'instant updates live'
       : `instant updates reconnecting… (checking every ${data.poll} s)`;
     setStateValue('link', state);  // reruns the fragment: it picks its poll interval
+    setTimeout(() => window.dispatchEvent(new CustomEvent('availability:link', { detail: state })), 0);
   };
   const address = () => {
     const url = new URL(data.path, window.location.href);
@@ -77,8 +110,14 @@ export default function ({ data, parentElement, setStateValue, setTriggerValue }
       arm(data.heartbeat * 2500);
       const moved = shown === 'live' && msg.version !== seen;
       seen = msg.version;
-      if (moved) setTriggerValue('version', msg.version);
-      else show('live');  // coming up reruns the fragment anyway
+      if (moved) {
+        setTriggerValue('version', msg.version);
+        // The page's other live parts (an open session window) follow the same news, in a
+        // later task: Streamlit sends the widget changes of one task as one rerun request,
+        // of the first one's fragment only (measured: the window's trigger was lost).
+        const version = msg.version;
+        setTimeout(() => window.dispatchEvent(new CustomEvent('availability:version', { detail: version })), 0);
+      } else show('live');  // coming up reruns the fragment anyway
     };
     ws.onclose = () => {
       if (ws !== socket) return;
@@ -91,9 +130,12 @@ export default function ({ data, parentElement, setStateValue, setTriggerValue }
       retry = setTimeout(connect, delay);
     };
   };
+  quietCalendars();
+  const quieting = setInterval(quietCalendars, 200);
   connect();
   return () => {
     stopped = true;
+    clearInterval(quieting);
     clearTimeout(retry);
     clearTimeout(watchdog);
     const ws = socket;
@@ -104,6 +146,23 @@ export default function ({ data, parentElement, setStateValue, setTriggerValue }
 """
 
 _push_link = st.components.v2.component("availability_push_link", html=HTML, css=CSS, js=JS)
+
+# A live part of the page other than its live fragment (the open session window): it
+# reruns when the page's push link hears a new version (a window event), with no socket
+# of its own.
+FOLLOW_JS = """
+export default function ({ setTriggerValue }) {
+  const moved = (event) => setTriggerValue('version', event.detail);
+  const link = (event) => setTriggerValue('link', event.detail);
+  window.addEventListener('availability:version', moved);
+  window.addEventListener('availability:link', link);
+  return () => {
+    window.removeEventListener('availability:version', moved);
+    window.removeEventListener('availability:link', link);
+  };
+}
+"""
+_follow_push = st.components.v2.component("availability_follow_push", html="<span></span>", js=FOLLOW_JS)
 
 
 def url_path(path: str) -> str:
@@ -172,3 +231,23 @@ def live_fragment(body: Callable[[], None]) -> Callable[[], None]:
     with_push_link.__module__ = body.__module__
     with_push_link.__qualname__ = with_push_link.__name__ = f"{body.__qualname__}__push"
     return st.fragment(with_push_link)
+
+
+def live_part(key: str, body: Callable[[], None]) -> None:
+    """Draw `body` now as a live part of its own: it reruns when the page's push link hears a
+    new version (no socket of its own), and polls as the page does: every
+    POLL_WHILE_LIVE_SECONDS while pushes arrive, LIVE_POLL_SECONDS when they do not. For a
+    part outside the page's live fragment (the open session window). Never inside a form."""
+    if notify.current() is None:
+        st.fragment(run_every=_poll_seconds())(body)()
+        return
+
+    def followed() -> None:
+        _follow_push(key=key, on_version_change=_ignore, on_link_change=_ignore)
+        # A rerun of this outer fragment (a new version, or the link going up or down)
+        # draws the inner one again, with the poll interval for the link as it is now.
+        polled = st.fragment(run_every=_poll_every(link_state()))(body)
+        polled()
+
+    followed.__module__, followed.__qualname__ = body.__module__, f"{body.__qualname__}__{key}"
+    st.fragment(followed)()

@@ -40,6 +40,18 @@ def wait_until(check, what: str, timeout: float = 10.0, every: float = 0.02):
         time.sleep(every)
 
 
+def committed_at(engine, before: int, timeout: float = 15.0) -> float:
+    """When the change version moved past `before` (polled every few ms, for the timing)."""
+    from core.changes import latest_version
+
+    deadline = time.monotonic() + timeout
+    while latest_version(engine) <= before:
+        if time.monotonic() > deadline:
+            raise AssertionError("the booking was not committed")
+        time.sleep(0.003)
+    return time.monotonic()
+
+
 @dataclass
 class PgDatabase:
     url: str

@@ -19,8 +19,8 @@ from core.changes import latest_version
 from core.config import today
 from tests.e2e import pw
 from tests.actors import STAFF
-from tests.e2e.push_harness import (listener_backend, make_duckdb_database, make_pg_database, start_server,
-                                    stop_server, wait_until)
+from tests.e2e.push_harness import (committed_at, listener_backend, make_duckdb_database, make_pg_database,
+                                    start_server, stop_server, wait_until)
 from ui.push import POLL_WHILE_LIVE_SECONDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -71,16 +71,6 @@ def _open_live(page, address: str, s) -> None:
     pw.open_calendar(page, address)
     expect(_link_state(page)).to_have_attribute("data-state", "live")
     expect(pw.event(page, pw.expected_title(s))).to_be_visible()
-
-
-def _committed_at(engine, before: int, timeout: float = 15.0) -> float:
-    """When the change version moved past `before` (polled every few ms, for the timing)."""
-    deadline = time.monotonic() + timeout
-    while latest_version(engine) <= before:
-        if time.monotonic() > deadline:
-            raise AssertionError("the booking was not committed")
-        time.sleep(0.003)
-    return time.monotonic()
 
 
 def _shown_at(page, title: str, timeout_ms: float = 10_000) -> float:
@@ -135,7 +125,7 @@ def test_a_booking_on_one_instance_shows_on_the_other_within_1s_and_still_does_a
     pw.fill_booking(booker, name="Dana Push", email="dana@example.co.uk", seats=1)
     after = pw.expected_title(target, remaining=target.remaining - 1)
     with ThreadPoolExecutor(1) as pool:
-        committed = pool.submit(_committed_at, db.engine, latest_version(db.engine))
+        committed = pool.submit(committed_at, db.engine, latest_version(db.engine))
         pw.confirm(booker)
         shown_at = _shown_at(watcher, after)
         # From the booking's commit on the first instance to the other instance's page.
