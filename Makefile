@@ -35,6 +35,7 @@ test: install-test
 
 bench: install-test
 	$(PY) -m bench.run $(BENCH_ARGS)
+	$(PY) -m bench.run --only busy $(BUSY_ARGS)
 
 load: install-test
 	$(PY) -m bench.load $(LOAD_ARGS)

@@ -117,6 +117,16 @@ def _targets(b: dict) -> list[str]:
                 f"{_pct(poll.get('core_share_at_100_pages'), 1)} measured"
                 + (f"; {_pct(nominal, 0)} at the nominal {100 / (sc.get('poll_interval_s') or 2):.0f} polls/s" if nominal else "")
                 + " | |")
+    busy = _get(b, "busy", "busy") or {}
+    if busy or b.get("busy"):
+        n = _get(b, "busy", "pages")
+        per_push, per_redraw = busy.get("requests_per_push"), busy.get("app_cpu_ms_per_redraw")
+        why = _why_missing(b, "busy")
+        rows.append(f"| Busy day, {n} open calendars, a booking a second: rerun requests per push | 1 | "
+                    f"{_or_why(_n(per_push, 2), why)} | {_verdict(None if per_push is None else per_push <= 1.05)} |")
+        rows.append(f"| Same: app CPU per redraw ({_pct(busy.get('app_core_share_at_100_pages'), 0)} of a core "
+                    "scaled to 100 pages) | < 10 ms (100 pages under one core) | "
+                    f"{_or_why(_ms(per_redraw), why)} | {_verdict(None if per_redraw is None else per_redraw < 10)} |")
     mem = b.get("memory") or {}
     growth = _growth(mem)
     ok = None if growth is None or not mem.get("hour_equivalents") else (growth <= GROWTH_ALLOWED_MB
@@ -392,6 +402,41 @@ def _live(sec: dict) -> list[str]:
     return out
 
 
+def _busy(sec: dict) -> list[str]:
+    busy, idle = sec.get("busy") or {}, sec.get("idle") or {}
+    n = sec.get("pages")
+    out = ["## 7. Busy-day live cost: open calendars while bookings arrive at one a second", "",
+           f"`python -m bench.run --only busy --busy-pages {sec.get('pages_wanted')} --busy-seconds "
+           f"{_n(sec.get('seconds'))}` ({sec.get('measured_at') or 'this run'}, load average "
+           f"{_n((sec.get('load_before') or [None])[0], 1)} at its start on a shared machine). One app process "
+           f"(PostgreSQL, demo data), {n} calendar pages (month view) and {sec.get('watchers')} watcher pages "
+           f"(Day view of the {sec.get('sessions_booked')} sessions booked), headless Chromium; bookings through the "
+           "core API from another process, one a second, round robin. Requests and pushes counted inside the pages; "
+           "CPU from /proc."
+           + (f" Opening stopped at {n} pages: {sec.get('stopped_short')}." if sec.get("stopped_short") else ""), "",
+           "| window | s | bookings | rerun requests | pushes received | requests per push | app CPU, % of a core | "
+           "browsers' CPU, % of a core | machine busy | PostgreSQL CPU s |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for label, w in (("idle (pages open)", idle), ("bookings at 1/s", busy)):
+        if not w:
+            continue
+        out.append(f"| {label} | {_n(w.get('wall_s'), 1)} | {w.get('bookings', 0)} | {w.get('requests')} | "
+                   f"{w.get('pushes', '–')} | {_n(w.get('requests_per_push'), 2) if w.get('requests_per_push') else '–'} | "
+                   f"{_pct(w.get('app_core_share'), 1)} | {_pct(w.get('browsers_core_share'), 0)} | "
+                   f"{_pct(w.get('machine_busy_share'), 0)} | {_n(w.get('postgres_cpu_s'), 1)} |")
+    if busy:
+        lat = busy.get("commit_to_redraw_ms") or {}
+        out += ["", f"- App CPU per booking (over the idle window's rate): {_ms(busy.get('app_cpu_ms_per_booking'))}; "
+                f"per redraw (a rerun request): {_ms(busy.get('app_cpu_ms_per_redraw'))} "
+                f"({_ms(busy.get('app_cpu_ms_per_redraw_all'))} counting all of the app's CPU in the window); "
+                f"{_n((busy.get('request_bytes') or 0) / max(busy.get('requests') or 1, 1), 0)} bytes a request.",
+                f"- Scaled linearly to 100 pages: {_pct(busy.get('app_core_share_at_100_pages'), 0)} of one core.",
+                f"- Commit to redraw on the watchers: p50 {_ms(lat.get('p50'), 0)}, p95 {_ms(lat.get('p95'), 0)}, "
+                f"max {_ms(lat.get('max'), 0)} ({lat.get('n')} redraws, {busy.get('redraws_missed')} not seen); "
+                f"the booking call took {_ms(_get(busy, 'book_call_ms', 'p50'))} at the median.", ""]
+    return out
+
+
 def _pages(sec: dict) -> list[str]:
     out = ["## 5. Page timings with 20,000 sessions", "",
            f"New browser context each time; the first render is the app's first (cold caches), then the median of "
@@ -524,7 +569,7 @@ def render(results: dict) -> str:
         if section.get("incomplete"):
             out += [f"**{name}: incomplete** ({section['incomplete']}); what it measured before that is below.", ""]
     for name, renderer in (("booking", _booking), ("query", _query), ("live", _live), ("pages", _pages),
-                           ("exports", _exports), ("memory", _memory), ("mail", _mail)):
+                           ("exports", _exports), ("memory", _memory), ("mail", _mail), ("busy", _busy)):
         section = b.get(name)
         if section is None:
             continue

@@ -2,7 +2,8 @@
 
     python -m bench.run                  # the full run (about 12-14 minutes)
     python -m bench.run --quick          # small sizes, short windows: a smoke test (~3 min)
-    python -m bench.run --only booking,query
+    python -m bench.run --only booking,query   # only these sections are measured again
+    python -m bench.run --only busy --busy-pages 100 --busy-seconds 120
     python -m bench.run --render         # rewrite results.md from results.json
 
 Needs the PostgreSQL server of BENCH_POSTGRES_URL (default: local, user postgres), pgbench,
@@ -49,7 +50,10 @@ BENCHMARKS = {
     # last: it opens as many of its 100 pages as the time left allows (a slow machine
     # measures fewer and scales to 100), so every other figure is taken on any machine
     "live": ("bench.live", "Propagation and the server cost of open calendars"),
+    # asked for by name (--only busy): 100 pages and 2 minutes of bookings take ~6 minutes
+    "busy": ("bench.busy_day", "Busy-day live cost"),
 }
+DEFAULT = [name for name in BENCHMARKS if name != "busy"]
 
 
 class OutOfTime(Exception):
@@ -72,6 +76,7 @@ class Context:
     partial: dict = field(default_factory=dict)  # the running benchmark's results so far
     failed: list = field(default_factory=list)  # "benchmark" or "benchmark/part", each failed part
     current: str = ""  # the benchmark running
+    options: dict = field(default_factory=dict)  # per-benchmark options from the command line
     started: float = field(default_factory=time.monotonic)
 
     def log(self, text: str) -> None:
@@ -150,6 +155,7 @@ def measure_all(ctx: Context, chosen: list[str]) -> int:
             ctx.partial["took_seconds"] = round(time.monotonic() - started, 1)
             ctx.partial["load_before"] = load_before
             ctx.partial["load_after"] = procs.load_average()
+            ctx.partial["measured_at"] = time.strftime("%Y-%m-%d %H:%M %Z")
             ctx.save()
         ctx.log(f"   {title}: {ctx.partial['took_seconds']} s")
     return 1 if ctx.failed else 0
@@ -169,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(BENCHMARKS)}")
     parser.add_argument("--out", default=None, help="folder for results.md/json (default bench/, quick: bench/quick/)")
     parser.add_argument("--render", action="store_true", help="only rewrite results.md from results.json")
+    parser.add_argument("--busy-pages", type=int, default=None, help="busy: open calendars (default 100)")
+    parser.add_argument("--busy-seconds", type=float, default=None, help="busy: seconds of bookings (default 120)")
     args = parser.parse_args(argv)
 
     out = Path(args.out) if args.out else (HERE / "quick" if args.quick else HERE)
@@ -179,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {out / 'results.md'}")
         return 0
 
-    chosen = [b.strip() for b in args.only.split(",") if b.strip()] or list(BENCHMARKS)
+    chosen = [b.strip() for b in args.only.split(",") if b.strip()] or DEFAULT
     unknown = set(chosen) - set(BENCHMARKS)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
@@ -191,15 +199,24 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     db = BenchDatabase()
-    ctx = Context(db=db, tmp=tmp, quick=args.quick, out=out)
+    ctx = Context(db=db, tmp=tmp, quick=args.quick, out=out,
+                  options={"busy_pages": args.busy_pages, "busy_seconds": args.busy_seconds})
     results = ctx.results
     results["quick"] = args.quick
+    kept = out / "results.json"
+    only = bool(args.only) and not args.quick and kept.is_file()
+    if only:  # --only: the other sections stay as their run measured them
+        results.update(json.loads(kept.read_text()))
+        for name in chosen:
+            results["errors"].pop(name, None)
     status = 0
     try:
         ctx.log(f"machine facts; database {db.name}")
         db.create()
-        results["machine"] = machine.facts(db)
-        ctx.log(f"load average {results['machine']['load_at_start']}")
+        facts = machine.facts(db)
+        if not only:
+            results["machine"] = facts
+        ctx.log(f"load average {facts['load_at_start']}")
         status = measure_all(ctx, chosen)
     except (KeyboardInterrupt, OutOfTime) as exc:
         results["errors"]["run"] = f"stopped: {exc}"
@@ -216,9 +233,10 @@ def main(argv: list[str] | None = None) -> int:
         import shutil
 
         shutil.rmtree(tmp, ignore_errors=True)
-        results["total_seconds"] = round(time.monotonic() - ctx.started, 1)
-        results["finished_at"] = time.strftime("%Y-%m-%d %H:%M %Z")
-        results["load_at_end"] = procs.load_average()
+        if not only:
+            results["total_seconds"] = round(time.monotonic() - ctx.started, 1)
+            results["finished_at"] = time.strftime("%Y-%m-%d %H:%M %Z")
+            results["load_at_end"] = procs.load_average()
         ctx.save()
         ctx.log(f"wrote {out / 'results.md'} and results.json in {results['total_seconds']} s"
                 + (f"; failed: {', '.join(ctx.failed)}" if ctx.failed else ""))
