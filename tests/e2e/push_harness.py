@@ -52,6 +52,24 @@ def committed_at(engine, before: int, timeout: float = 15.0) -> float:
     return time.monotonic()
 
 
+def track_poll_intervals(page) -> list[float]:
+    """The polling intervals the server sets for this page's live fragments (the page's, an open
+    session window's), in order."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    seen: list[float] = []
+
+    def received(payload) -> None:
+        if isinstance(payload, bytes):
+            msg = ForwardMsg()
+            msg.ParseFromString(payload)
+            if msg.WhichOneof("type") == "auto_rerun":
+                seen.append(msg.auto_rerun.interval)
+
+    page.on("websocket", lambda ws: "_stcore/stream" in ws.url and ws.on("framereceived", received))
+    return seen
+
+
 @dataclass
 class PgDatabase:
     url: str

@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import expect
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from core import booking
 from core.availability import find_sessions, get_session
@@ -20,7 +19,7 @@ from core.config import today
 from tests.e2e import pw
 from tests.actors import STAFF
 from tests.e2e.push_harness import (committed_at, listener_backend, make_duckdb_database, make_pg_database,
-                                    start_server, stop_server, wait_until)
+                                    start_server, stop_server, track_poll_intervals, wait_until)
 from ui.push import POLL_WHILE_LIVE_SECONDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -83,21 +82,6 @@ def _shown_at(page, title: str, timeout_ms: float = 10_000) -> float:
     return time.monotonic()
 
 
-def _track_poll_interval(page) -> list[float]:
-    """The polling intervals the server sets for this page's live fragment, in order."""
-    seen: list[float] = []
-
-    def received(payload) -> None:
-        if isinstance(payload, bytes):
-            msg = ForwardMsg()
-            msg.ParseFromString(payload)
-            if msg.WhichOneof("type") == "auto_rerun":
-                seen.append(msg.auto_rerun.interval)
-
-    page.on("websocket", lambda ws: "_stcore/stream" in ws.url and ws.on("framereceived", received))
-    return seen
-
-
 def _expect_poll_interval(page, seen: list[float], seconds: float, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while not (seen and seen[-1] == seconds):
@@ -150,7 +134,7 @@ def test_with_the_push_route_blocked_the_page_says_updates_are_paused_and_a_book
     first, _ = instances
     target = _target(db, "CPR", places=2)
     page = new_page()
-    intervals = _track_poll_interval(page)
+    intervals = track_poll_intervals(page)
     page.route_web_socket(re.compile(r"/push$"), lambda ws: ws.close())  # as a proxy that drops it
     pw.open_calendar(page, _address(first.url, target))
     expect(_link_state(page)).to_have_attribute("data-state", "reconnecting")
@@ -170,7 +154,7 @@ def test_ten_tabs_of_the_app_in_one_browser_all_load_and_all_show_a_booking(inst
     context.set_default_timeout(30_000)
     try:
         tabs = [context.new_page() for _ in range(10)]
-        intervals = [_track_poll_interval(tab) for tab in tabs]
+        intervals = [track_poll_intervals(tab) for tab in tabs]
         for tab in tabs:
             tab.goto(_address(first.url, target))
         for tab, seen in zip(tabs, intervals):
