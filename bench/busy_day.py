@@ -283,8 +283,6 @@ def run(ctx) -> dict:
                 book_call_ms=summary(call_ms),
                 commit_to_redraw_ms=summary(found), redraws_missed=missed,
             )
-            # the app's work grows with the pages that redraw: scaled linearly to 100 of them
-            busy["app_core_share_at_100_pages"] = busy["app_core_share"] * 100 / len(everyone)
             result["busy"] = busy
             ctx.log(f"  busy: {len(bookings)} bookings, {requests} requests for {pushes} pushes, "
                     f"app {100 * busy['app_core_share']:.0f}% of a core, "

@@ -122,10 +122,12 @@ def _targets(b: dict) -> list[str]:
         n = _get(b, "busy", "pages")
         per_push, per_redraw = busy.get("requests_per_push"), busy.get("app_cpu_ms_per_redraw")
         why = _why_missing(b, "busy")
+        saturated = _busy_saturated(b["busy"])
         rows.append(f"| Busy day, {n} open calendars, a booking a second: rerun requests per push | 1 | "
-                    f"{_or_why(_n(per_push, 2), why)} | {_verdict(None if per_push is None else per_push <= 1.05)} |")
-        rows.append(f"| Same: app CPU per redraw ({_pct(busy.get('app_core_share_at_100_pages'), 0)} of a core "
-                    "scaled to 100 pages) | < 10 ms (100 pages under one core) | "
+                    f"{_or_why(_n(per_push, 2), why)}" + (" (pages could not keep up: see 7)" if saturated else "")
+                    + f" | {_verdict(None if per_push is None or saturated else 0.95 <= per_push <= 1.05)} |")
+        rows.append(f"| Same: app CPU per redraw ({_pct(_busy_at_100(b['busy']), 0)} of a core for 100 pages "
+                    "at one booking a second) | < 10 ms (100 pages under one core) | "
                     f"{_or_why(_ms(per_redraw), why)} | {_verdict(None if per_redraw is None else per_redraw < 10)} |")
     mem = b.get("memory") or {}
     growth = _growth(mem)
@@ -402,6 +404,25 @@ def _live(sec: dict) -> list[str]:
     return out
 
 
+def _busy_at_100(sec: dict) -> float | None:
+    """App CPU for 100 pages each redrawing once a booking at one booking a second, as a
+    share of one core: the idle pages' share scaled to 100, plus 100 redraws a second at
+    the measured CPU per redraw (a saturated machine makes pages fold pushes together, so
+    the measured total would understate it)."""
+    busy, idle = sec.get("busy") or {}, sec.get("idle") or {}
+    per_redraw, pages = busy.get("app_cpu_ms_per_redraw"), (sec.get("pages") or 0) + (sec.get("watchers") or 0)
+    if per_redraw is None or not pages or not busy.get("wall_s"):
+        return None
+    rate = (busy.get("bookings") or 0) / busy["wall_s"]
+    return (idle.get("app_core_share") or 0) * 100 / pages + per_redraw / 1000 * 100 * rate
+
+
+def _busy_saturated(sec: dict) -> bool:
+    """The pages could not keep up (the machine was busy): they folded pushes together."""
+    per_push = _get(sec, "busy", "requests_per_push")
+    return per_push is not None and per_push < 0.9
+
+
 def _busy(sec: dict) -> list[str]:
     busy, idle = sec.get("busy") or {}, sec.get("idle") or {}
     n = sec.get("pages")
@@ -430,7 +451,16 @@ def _busy(sec: dict) -> list[str]:
                 f"per redraw (a rerun request): {_ms(busy.get('app_cpu_ms_per_redraw'))} "
                 f"({_ms(busy.get('app_cpu_ms_per_redraw_all'))} counting all of the app's CPU in the window); "
                 f"{_n((busy.get('request_bytes') or 0) / max(busy.get('requests') or 1, 1), 0)} bytes a request.",
-                f"- Scaled linearly to 100 pages: {_pct(busy.get('app_core_share_at_100_pages'), 0)} of one core.",
+                f"- 100 pages each redrawing once a booking at one booking a second, from the CPU per redraw: "
+                f"{_pct(_busy_at_100(sec), 0)} of one core.",
+                *([f"- **The pages could not keep up**: {_n(busy.get('requests_per_push'), 2)} rerun requests per push "
+                   "received means each page folded several pushes into one rerun request (pushes that reach a "
+                   "page before its queued request is sent go out with it), and the commit-to-redraw figures are the browsers "
+                   f"waiting for CPU: the machine was {_pct(busy.get('machine_busy_share'), 0)} busy, the load average "
+                   f"went from {_n((sec.get('load_before') or [None])[0], 1)} to "
+                   f"{_n((sec.get('load_after') or [None])[0], 1)} on 2 cores (other work shared them). One request "
+                   "per push on a page that keeps up is shown by tests/e2e/test_live_dialog_browser.py."]
+                  if _busy_saturated(sec) else []),
                 f"- Commit to redraw on the watchers: p50 {_ms(lat.get('p50'), 0)}, p95 {_ms(lat.get('p95'), 0)}, "
                 f"max {_ms(lat.get('max'), 0)} ({lat.get('n')} redraws, {busy.get('redraws_missed')} not seen); "
                 f"the booking call took {_ms(_get(busy, 'book_call_ms', 'p50'))} at the median.", ""]

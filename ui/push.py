@@ -9,6 +9,10 @@ up, every LIVE_POLL_SECONDS while it is down or never came up (a proxy that drop
 WebSockets, say). Under plain `streamlit run Home.py` there is no hub and no route, and
 `body` simply polls as before.
 
+Other live parts of the page (the open session window, ui/detail.py) use `live_part`: a
+hidden follower component hears the push link's news as a window event and reruns its own
+fragment, so the window redraws with the page, from the same socket.
+
 Measured on this stack (issue 5): when the component's `data` changes, its JavaScript module
 runs again without the old cleanup (an extra open socket per change), so `data` is the
 same bytes on every run; nothing per-run (version, time) goes into it. Triggers are
