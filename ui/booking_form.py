@@ -39,6 +39,7 @@ def _submit(session_id: str) -> None:
     key = form.idempotency_key(session_id, request)
     st.session_state[K.form_full(session_id)] = None
     more_places.forget(session_id)
+    st.session_state.pop(hold_notice(session_id), None)  # said, and now acted on
     note = None
     hold = my_hold(session_id, drop_ended=False)
     try:
@@ -178,7 +179,9 @@ def booking_form(session: Session, version: int) -> None:
         return
     _show_result(sid, version)
     _show_refusal(session, version)
-    notice = st.session_state.pop(hold_notice(sid), None)
+    # Kept until the form is used or the window opened again: the window redraws itself on
+    # every change, and a notice shown once would be gone at the next.
+    notice = st.session_state.get(hold_notice(sid))
     if notice:
         st.info(notice, icon=":material/timer_off:")
     if session.status != "scheduled" or session.starts_at <= now_local():

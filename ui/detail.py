@@ -24,7 +24,7 @@ from ui.bookings_list import bookings_list
 from ui.register import register_open, register_panel
 from ui.events import ALMOST_AMBER, FULL_RED, STATE_TEXT, places_text, times_text
 from ui.format import local_time, time_left
-from ui.holds_panel import hold_state, session_now
+from ui.holds_panel import hold_notice, hold_state, session_now
 from ui.push import live_part
 from ui.text import as_html, as_text, html_line
 from ui.tiles import tiles
@@ -191,4 +191,5 @@ def session_dialog(session_id: str) -> None:
 def open_session(session_id: str) -> None:
     """Open a session's detail from a click: a fresh form, then the dialog."""
     fresh_form(session_id)
+    st.session_state.pop(hold_notice(session_id), None)
     session_dialog(session_id)

@@ -56,6 +56,7 @@ def place_hold(session_id: str) -> None:
         return
     st.session_state[K.form_errors(session_id)] = {}
     st.session_state.pop(K.form_result(session_id), None)
+    st.session_state.pop(hold_notice(session_id), None)
     st.session_state[hold_state(session_id)] = {"id": str(hold.id), "seats": hold.seats,
                                                 "expires_at": hold.expires_at}
 

@@ -88,9 +88,11 @@ def test_a_booking_in_one_browser_shows_in_the_other_within_5s_and_the_last_plac
     expect(pw.event(bob, pw.expected_title(target, remaining=0))).to_have_count(1, timeout=LIVE_WITHIN_MS)
     expect(pw.dialog(bob)).to_contain_text("FULLY BOOKED", timeout=LIVE_WITHIN_MS)
 
-    # ...and his booking of the place that is gone is refused, with the reason and other dates.
-    pw.confirm(bob)
-    expect(pw.dialog(bob)).to_contain_text("is full: no places left")
+    # ...and his form follows the live count: no booking of the places that are gone; the
+    # waiting list and other dates instead, his caller's details kept.
+    expect(pw.dialog(bob).get_by_role("button", name="Confirm booking")).to_have_count(0)
+    expect(pw.dialog(bob).get_by_role("button", name="Join the waiting list")).to_be_visible()
+    expect(pw.dialog(bob).get_by_label("Contact name *")).to_have_value("Bob Late")
     expect(pw.dialog(bob).get_by_role("button", name=re.compile("^Book here: \u2068?Emergency First Aid at Work")).first).to_be_visible()
     expect(pw.dialog(bob)).not_to_contain_text("Reference: BK-")
     bob.screenshot(path=screenshots / "booking_refused_desktop.png")
