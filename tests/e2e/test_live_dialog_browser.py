@@ -175,7 +175,7 @@ def test_a_pushed_booking_costs_an_open_calendar_one_rerun_request(app, db, new_
     assert counts == [1, 1, 1], f"rerun requests per pushed booking: {counts}"
 
 
-def test_after_booking_from_a_hold_the_window_says_once_that_it_is_live(app, db, new_page):
+def test_after_booking_from_a_hold_the_window_says_once_that_it_is_live_and_its_bookings_follow_on_their_tab(app, db, new_page):
     target = _roomy(db, "CPR", places=3)
     page = new_page()
     _open_window(page, app.url, target)
@@ -189,3 +189,9 @@ def test_after_booking_from_a_hold_the_window_says_once_that_it_is_live(app, db,
     expect(_remaining(page)).to_have_text(str(target.remaining - 3))
     expect(box.get_by_text("live, updated")).to_have_count(1)
     expect(page.get_by_text("live, updated")).to_have_count(2)  # the window's, and the page's behind it
+
+    # The list of bookings follows too, and a redraw leaves the tab chosen as it was.
+    box.get_by_role("tab", name="Bookings").click()
+    booking.book(db.engine, target.id, contact_name="Listed Live", contact_email="listed@example.co.uk", actor=STAFF)
+    expect(box.get_by_text("Listed Live", exact=False).first).to_be_visible()
+    expect(box.get_by_role("tab", name="Bookings")).to_have_attribute("aria-selected", "true")
