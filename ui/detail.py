@@ -1,7 +1,9 @@
 """A session's detail, opened as a dialog from the calendar, the day list or the Book page:
 course, date, times, location, instructor notes, booked / capacity / remaining, the holds
-(who, minutes left) and the waiting list (positions, withdraw), all live; the booking form,
-and the bookings on it with cancel and move.
+(who, minutes left) and the waiting list (positions, withdraw); the booking form, and the
+bookings on it with cancel and move. Everything below the facts is one live part, drawn from
+one read and redrawn on every pushed change (ui.push.live_part): one count, the form's
+limit included.
 """
 
 from __future__ import annotations
