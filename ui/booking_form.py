@@ -177,13 +177,16 @@ def booking_form(session: Session, version: int) -> None:
     if not can("staff"):
         st.info("Booking needs a staff account: you can see this session but not book it.", icon=":material/visibility:")
         return
-    _show_result(sid, version)
-    _show_refusal(session, version)
-    # Kept until the form is used or the window opened again: the window redraws itself on
-    # every change, and a notice shown once would be gone at the next.
-    notice = st.session_state.get(hold_notice(sid))
-    if notice:
-        st.info(notice, icon=":material/timer_off:")
+    # One slot for what comes and goes above the form, so the form keeps its place in the
+    # live window from one redraw to the next (a shifted element is drawn anew).
+    with st.container():
+        _show_result(sid, version)
+        _show_refusal(session, version)
+        # Kept until the form is used or the window opened again: the window redraws itself
+        # on every change, and a notice shown once would be gone at the next.
+        notice = st.session_state.get(hold_notice(sid))
+        if notice:
+            st.info(notice, icon=":material/timer_off:")
     if session.status != "scheduled" or session.starts_at <= now_local():
         if not st.session_state.get(K.form_full(sid)):
             st.info(_not_bookable_text(session), icon=":material/block:")

@@ -162,10 +162,19 @@ def _session_now(session_id: str) -> None:
     if not found:
         return
     s, held = found
-    _counts(s)
-    _holds(session_id, held)
-    _waiting_list(s, status.version)
-    live.show_status(status)
+    # A fixed slot for each part that comes and goes (holds, the waiting list), so that
+    # every element keeps its place from one redraw to the next: an element that moved was
+    # drawn anew beside the old one (seen: two status lines, two sets of tabs, after a
+    # hold was booked and its line went away).
+    counts, holds, waiting, state = st.container(), st.container(), st.container(), st.container()
+    with counts:
+        _counts(s)
+    with holds:
+        _holds(session_id, held)
+    with waiting:
+        _waiting_list(s, status.version)
+    with state:
+        live.show_status(status)
     book_tab, list_tab, register_tab = _tabs(s)
     if register_tab is not None:
         with register_tab:

@@ -155,12 +155,39 @@ _push_link = st.components.v2.component("availability_push_link", html=HTML, css
 # reruns when the page's push link hears a new version (a window event), with no socket
 # of its own.
 FOLLOW_JS = """
+// A rerun of this part asked for while the page's own rerun (for the same news) was running
+// was measured to be dropped now and then (the server ended it early and never ran it): so
+// ask once the page's run is over (seen running, then not), or after WAIT ms if it never
+// showed as running, and at the latest after GIVE_UP ms.
+const WAIT = 400, GIVE_UP = 3000, EVERY = 25;
+
 export default function ({ setTriggerValue }) {
-  const moved = (event) => setTriggerValue('version', event.detail);
-  const link = (event) => setTriggerValue('link', event.detail);
+  let asked = null, timer = null;
+  const running = () => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return !!app && app.dataset.testScriptState === 'running';
+  };
+  const ask = (name, value) => {
+    asked = { name, value, since: performance.now(), seen: false };
+    if (timer) return;
+    timer = setInterval(() => {
+      const waited = performance.now() - asked.since;
+      if (running()) asked.seen = true;
+      else if (asked.seen || waited > WAIT) return fire();
+      if (waited > GIVE_UP) fire();
+    }, EVERY);
+  };
+  const fire = () => {
+    clearInterval(timer);
+    timer = null;
+    setTriggerValue(asked.name, asked.value);
+  };
+  const moved = (event) => ask('version', event.detail);
+  const link = (event) => ask('link', event.detail);
   window.addEventListener('availability:version', moved);
   window.addEventListener('availability:link', link);
   return () => {
+    clearInterval(timer);
     window.removeEventListener('availability:version', moved);
     window.removeEventListener('availability:link', link);
   };
