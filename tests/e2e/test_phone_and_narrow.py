@@ -205,7 +205,7 @@ def test_chart_legends_never_cover_the_axis_titles_or_the_dates(app_server, new_
     page = new_page(phone=phone, viewport=None if phone else WIDE)
     pw.open_page(page, app_server.url + "/Occupancy")
     charts = page.locator(".js-plotly-plot")
-    expect(charts).to_have_count(5)
+    expect(charts).to_have_count(6)  # five occupancy charts and the expiring certificates beside the places scheduled
     overlaps = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(plot => {
         const legend = plot.querySelector('.legend');
         if (!legend) return [];
