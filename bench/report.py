@@ -458,7 +458,7 @@ def _busy(sec: dict) -> list[str]:
                    "page before its queued request is sent go out with it), and the commit-to-redraw figures are the browsers "
                    f"waiting for CPU: the machine was {_pct(busy.get('machine_busy_share'), 0)} busy, the load average "
                    f"went from {_n((sec.get('load_before') or [None])[0], 1)} to "
-                   f"{_n((sec.get('load_after') or [None])[0], 1)} on 2 cores (other work shared them). One request "
+                   f"{_n((sec.get('load_after') or [None])[0], 1)} on 2 cores (the browsers, the app and PostgreSQL share them; the browsers' CPU is in the table). One request "
                    "per push on a page that keeps up is shown by tests/e2e/test_live_dialog_browser.py."]
                   if _busy_saturated(sec) else []),
                 f"- Commit to redraw on the watchers: p50 {_ms(lat.get('p50'), 0)}, p95 {_ms(lat.get('p95'), 0)}, "
