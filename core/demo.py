@@ -7,6 +7,7 @@ import datetime as dt
 import random
 import uuid
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from core import demo_certificates
@@ -16,7 +17,7 @@ from core.references import new_reference
 from core.changes import record
 from core.config import get_settings, now_local, today
 from core.db import write
-from core.schema import booking_attendees, bookings, course_sessions
+from core.schema import booking_attendees, bookings, course_sessions, course_types, sites
 
 # course, typical day times, how often it runs
 COURSES = [
@@ -98,6 +99,30 @@ def _draw_bookings(rng: random.Random, sessions: list[dict], now: dt.datetime) -
     return people, seats_rows
 
 
+# What the demo's e-mails say about the sites and the courses (admins edit it on the Outbox page).
+DEMO_SITES = {
+    "Location A": ("Unit 4, Riverside Business Park, Example Road, Exampleton EX1 2AB",
+                   "Free parking in front of the building; reception is through the blue door."),
+    "Location B": ("2nd floor, 18 High Street, Sampleford SF3 4CD",
+                   "Five minutes' walk from the station; lift to the 2nd floor."),
+}
+DEMO_JOINING = ("Please arrive 15 minutes before the start. Wear comfortable clothes (there is floor "
+                "work), bring any glasses you need for reading, and photo ID. Drinks are provided; "
+                "bring your own lunch.")
+
+
+def _demo_details(conn) -> None:
+    """Addresses and joining instructions where none are set yet, so the demo's e-mails show them."""
+    for name, (address, directions) in DEMO_SITES.items():
+        empty = sa.or_(sites.c.address.is_(None), sites.c.address == "")
+        if conn.execute(sa.update(sites).where(sites.c.name == name, empty)
+                        .values(address=address, directions=directions)).rowcount == 0 \
+                and conn.execute(sa.select(sites.c.name).where(sites.c.name == name)).first() is None:
+            conn.execute(sites.insert().values(name=name, address=address, directions=directions))
+    unset = sa.or_(course_types.c.joining_instructions.is_(None), course_types.c.joining_instructions == "")
+    conn.execute(sa.update(course_types).where(unset).values(joining_instructions=DEMO_JOINING))
+
+
 def seed_demo(engine: Engine, *, seed: int = 7, weeks_back: int = 8, weeks_ahead: int = 12) -> int:
     """Fill the schedule from `weeks_back` before today to `weeks_ahead` after; return sessions made."""
     rng = random.Random(seed)
@@ -112,6 +137,7 @@ def seed_demo(engine: Engine, *, seed: int = 7, weeks_back: int = 8, weeks_ahead
         if people:
             conn.execute(bookings.insert(), people)
             conn.execute(booking_attendees.insert(), seats_rows)
+        _demo_details(conn)
         made = demo_certificates.add_history(conn, rng, today(), (FIRST, LAST), COMPANIES)
         record(conn, "demo.seeded", actor=SYSTEM, details={"sessions": len(sessions), "bookings": len(people),
                                                            "certificates": made})
